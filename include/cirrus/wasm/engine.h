@@ -1,0 +1,309 @@
+// The embedding API of the core WebAssembly engine.
+//
+//   Engine   process-wide settings and the epoch counter used to interrupt guests.
+//   Module   decoded and validated once; immutable, shared read-only across threads.
+//   Store    owns the runtime objects (instances, functions, memories, tables, globals) of one
+//            unit of work; used by one thread at a time.
+//   Linker   names host objects and instances, resolves a module's imports, instantiates.
+//   Instance an instantiated module; its exports are looked up by name.
+//
+// Everything a user or a guest can get wrong comes back as a cirrus::Error value; a guest
+// trap is an Error of kind Trap (or Exhaustion) with a message and a wasm backtrace.
+#pragma once
+
+#include "cirrus/support/result.h"
+#include "cirrus/wasm/types.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace cirrus::wasm {
+
+namespace detail {
+struct ModuleData;
+struct FuncCode;
+class TypeRegistry;
+class Interpreter;
+struct Access;
+} // namespace detail
+
+class Store;
+class Instance;
+class Memory;
+class Table;
+class Global;
+
+struct EngineConfig {
+    // Maximum nesting of wasm calls before "call stack exhausted".
+    uint32_t max_call_depth = 20000;
+    // Slots (8 bytes each) in a store's value stack for locals and operands.
+    uint32_t value_stack_slots = 1u << 20;
+};
+
+class Engine {
+public:
+    explicit Engine(EngineConfig config = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    const EngineConfig& config() const { return config_; }
+
+    // Advances the epoch; a store whose deadline is at or before the new epoch traps
+    // ("interrupted: deadline reached") at its next function entry or loop back-edge.
+    // Safe to call from any thread (typically a timer thread).
+    void increment_epoch() { epoch_.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t epoch() const { return epoch_.load(std::memory_order_relaxed); }
+
+    detail::TypeRegistry& types() const { return *types_; }
+
+private:
+    friend struct detail::Access;
+    EngineConfig config_;
+    std::atomic<uint64_t> epoch_{0};
+    std::unique_ptr<detail::TypeRegistry> types_;
+};
+
+struct CustomSection {
+    std::string name;
+    std::vector<uint8_t> bytes;
+};
+
+class Module {
+public:
+    // Decodes and validates a binary module. Errors are Malformed (bad encoding) or Invalid
+    // (breaks a validation rule) and name the byte offset and the rule.
+    static Result<std::shared_ptr<const Module>> compile(const Engine& engine,
+                                                         std::span<const uint8_t> bytes);
+    ~Module();
+
+    const std::vector<ImportDesc>& imports() const;
+    const std::vector<ExportDesc>& exports() const;
+    const std::vector<CustomSection>& custom_sections() const;
+    // Name of function `funcidx` from the name section, or "" when absent.
+    std::string_view function_name(uint32_t funcidx) const;
+
+    const detail::ModuleData& data() const { return *data_; }
+
+private:
+    explicit Module(std::unique_ptr<detail::ModuleData> data);
+    std::unique_ptr<detail::ModuleData> data_;
+};
+
+// A reference to a runtime object owned by a Store.
+struct Extern {
+    ExternKind kind = ExternKind::Func;
+    void* object = nullptr;
+
+    static Extern of(Func* f) { return {ExternKind::Func, f}; }
+    static Extern of(Table* t) { return {ExternKind::Table, t}; }
+    static Extern of(Memory* m) { return {ExternKind::Memory, m}; }
+    static Extern of(Global* g) { return {ExternKind::Global, g}; }
+    Func* func() const { return kind == ExternKind::Func ? static_cast<Func*>(object) : nullptr; }
+    Table* table() const { return kind == ExternKind::Table ? static_cast<Table*>(object) : nullptr; }
+    Memory* memory() const {
+        return kind == ExternKind::Memory ? static_cast<Memory*>(object) : nullptr;
+    }
+    Global* global() const {
+        return kind == ExternKind::Global ? static_cast<Global*>(object) : nullptr;
+    }
+};
+
+// What a host function sees of its caller.
+class Caller {
+public:
+    Store& store() const { return *store_; }
+    // The calling instance, or null when the host function was called from the host.
+    Instance* instance() const { return instance_; }
+    // Memory 0 of the calling instance, or null.
+    Memory* memory() const;
+
+private:
+    friend class detail::Interpreter;
+    friend class Store;
+    Caller(Store* store, Instance* instance) : store_(store), instance_(instance) {}
+    Store* store_;
+    Instance* instance_;
+};
+
+// A host function gets its arguments and writes its results (already sized and typed);
+// returning an Error makes the calling guest trap with that message.
+using HostFunction =
+    std::function<Result<void>(Caller& caller, std::span<const Value> args, std::span<Value> results)>;
+
+class Func {
+public:
+    const FuncType& type() const { return *type_; }
+    bool is_host() const { return host_ != nullptr; }
+    // The instance that defines this function (null for host functions).
+    Instance* instance() const { return instance_; }
+
+private:
+    friend struct detail::Access;
+    friend class detail::Interpreter;
+    friend class Store;
+    const FuncType* type_ = nullptr;
+    uint32_t type_id_ = 0;         // canonical id from the engine's type registry
+    Instance* instance_ = nullptr; // defining instance for wasm functions
+    uint32_t func_index_ = 0;      // index in the defining module
+    const detail::FuncCode* code_ = nullptr;
+    std::unique_ptr<HostFunction> host_;
+    std::unique_ptr<FuncType> owned_type_; // host functions own their type
+};
+
+class Memory {
+public:
+    static constexpr uint64_t page_size = 65536;
+    ~Memory();
+    const MemoryType& type() const { return type_; }
+    uint8_t* data() const { return base_; }
+    uint64_t size_bytes() const { return size_; }
+    uint32_t pages() const { return static_cast<uint32_t>(size_ / page_size); }
+    // Grows by `delta` pages; returns the old size in pages, or an Error when the type's
+    // maximum, the store's limit or the host's memory says no.
+    Result<uint32_t> grow(uint32_t delta);
+
+private:
+    friend struct detail::Access;
+    friend class Store;
+    MemoryType type_;
+    uint8_t* base_ = nullptr;
+    uint64_t size_ = 0;
+    uint64_t reserved_ = 0;   // bytes of address space reserved at base_
+    uint32_t limit_pages_ = 0; // min(type max, store limit)
+};
+
+class Table {
+public:
+    const TableType& type() const { return type_; }
+    uint32_t size() const { return static_cast<uint32_t>(elements_.size()); }
+    Result<Value> get(uint32_t index) const;
+    Result<void> set(uint32_t index, Value value);
+    // Grows by `delta` elements set to `init`; returns the old size or an Error.
+    Result<uint32_t> grow(uint32_t delta, Value init);
+
+private:
+    friend struct detail::Access;
+    friend class detail::Interpreter;
+    friend class Store;
+    TableType type_;
+    std::vector<uint64_t> elements_; // ref bits: Func* or host pointer, 0 = null
+    uint32_t limit_ = 0;             // min(type max, store limit)
+};
+
+class Global {
+public:
+    const GlobalType& type() const { return type_; }
+    Value get() const { return Value{type_.type, value_}; }
+    // Fails for an immutable global or a value of the wrong type.
+    Result<void> set(Value value);
+
+private:
+    friend struct detail::Access;
+    friend class detail::Interpreter;
+    friend class Store;
+    GlobalType type_;
+    uint64_t value_ = 0;
+};
+
+class Instance {
+public:
+    const Module& module() const { return *module_; }
+    std::optional<Extern> get_export(std::string_view name) const;
+    Func* get_func(std::string_view name) const;
+    Memory* get_memory(std::string_view name) const;
+    Table* get_table(std::string_view name) const;
+    Global* get_global(std::string_view name) const;
+    // Exports in module order.
+    const std::vector<std::pair<std::string, Extern>>& exports() const { return exports_; }
+
+private:
+    friend struct detail::Access;
+    friend class detail::Interpreter;
+    friend class Store;
+    friend class Linker;
+    std::shared_ptr<const Module> module_;
+    std::vector<Func*> funcs_;
+    std::vector<Table*> tables_;
+    std::vector<Memory*> memories_;
+    std::vector<Global*> globals_;
+    std::vector<std::vector<uint64_t>> elem_segments_; // dropped segments are empty
+    std::vector<bool> data_dropped_;
+    std::vector<std::pair<std::string, Extern>> exports_;
+    std::unordered_map<std::string, size_t> export_index_;
+};
+
+struct StoreLimits {
+    uint32_t max_memory_pages = 65536;      // per memory
+    uint32_t max_table_elements = 10000000; // per table
+};
+
+class Store {
+public:
+    explicit Store(const Engine& engine, StoreLimits limits = {});
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const Engine& engine() const { return *engine_; }
+    const StoreLimits& limits() const { return limits_; }
+
+    Func* create_host_func(FuncType type, HostFunction fn);
+    Result<Table*> create_table(TableType type, Value init);
+    Result<Memory*> create_memory(MemoryType type);
+    Result<Global*> create_global(GlobalType type, Value init);
+
+    // Calls a function with arguments of its parameter types; returns its results, or the
+    // trap (kind Trap or Exhaustion) with a backtrace, or a Usage error for wrong arguments.
+    Result<std::vector<Value>> call(Func* func, std::span<const Value> args);
+
+    // Interruption. The guest traps at its next function entry or loop back-edge once the
+    // engine's epoch reaches the deadline, or right away after interrupt().
+    void set_epoch_deadline(uint64_t ticks_from_now);
+    void clear_epoch_deadline();
+    void interrupt(); // thread-safe
+    // Fuel: each function entry and loop iteration costs one unit; at zero the guest traps
+    // ("all fuel consumed"). std::nullopt turns metering off (the default).
+    void set_fuel(std::optional<uint64_t> fuel);
+    std::optional<uint64_t> fuel() const;
+
+private:
+    friend struct detail::Access;
+    friend class detail::Interpreter;
+    friend class Linker;
+    const Engine* engine_;
+    StoreLimits limits_;
+    std::vector<std::unique_ptr<Func>> funcs_;
+    std::vector<std::unique_ptr<Table>> tables_;
+    std::vector<std::unique_ptr<Memory>> memories_;
+    std::vector<std::unique_ptr<Global>> globals_;
+    std::vector<std::unique_ptr<Instance>> instances_;
+    std::atomic<uint64_t> deadline_{UINT64_MAX};
+    bool fuel_enabled_ = false;
+    uint64_t fuel_ = 0;
+    std::unique_ptr<detail::Interpreter> interp_;
+};
+
+class Linker {
+public:
+    // Names one object as import `module`.`name`; a later definition replaces an earlier one.
+    void define(std::string_view module, std::string_view name, Extern value);
+    // Names every export of `instance` under `module` (like the spec's `register`).
+    void define_instance(std::string_view module, const Instance& instance);
+    // Resolves the imports (kind and type checked: Unlinkable error naming the import),
+    // allocates the module's objects in `store`, runs element and data initialisation and the
+    // start function (a trap there is an Error of kind Trap; objects already written stay).
+    Result<Instance*> instantiate(Store& store, const std::shared_ptr<const Module>& module) const;
+
+private:
+    std::unordered_map<std::string, Extern> defs_; // key: module + '\0' + name
+};
+
+} // namespace cirrus::wasm

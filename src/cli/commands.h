@@ -1,0 +1,12 @@
+// Each `cirrus` subcommand registers itself on the CLI11 app; the implementations are thin
+// and call into the layers.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace cirrus::cli {
+
+void register_wast(CLI::App& app);
+void register_invoke(CLI::App& app);
+
+} // namespace cirrus::cli

@@ -1,0 +1,1 @@
+// Placeholder until the spec script runner lands.
