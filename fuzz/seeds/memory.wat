@@ -1,0 +1,20 @@
+;; Linear memory: data segments, loads and stores of every width, grow, bulk operations.
+(module
+  (memory (export "memory") 1 4)
+  (data (i32.const 16) "hello, world")
+  (data $passive "\01\02\03\04")
+  (func (export "run") (result i32)
+    (i32.store8 (i32.const 0) (i32.const 255))
+    (i64.store offset=8 (i32.const 0) (i64.const -1))
+    (f32.store (i32.const 32) (f32.const 1.5))
+    (f64.store align=4 (i32.const 40) (f64.const -2.25))
+    (memory.init $passive (i32.const 100) (i32.const 0) (i32.const 4))
+    (data.drop $passive)
+    (memory.copy (i32.const 200) (i32.const 16) (i32.const 12))
+    (memory.fill (i32.const 300) (i32.const 7) (i32.const 50))
+    (drop (memory.grow (i32.const 1)))
+    (i32.add
+      (i32.add (i32.load8_u (i32.const 0)) (i32.load16_s (i32.const 8)))
+      (i32.add (i32.load offset=200 (i32.const 0)) (memory.size))))
+  (func (export "out_of_bounds") (result i32) (i32.load (i32.const 0xfffffff0)))
+)
