@@ -1,0 +1,51 @@
+// The V8 column: instantiates one kernel's .wasm in Node.js and times `run(n)`.
+//
+//   node [--no-liftoff | --liftoff --no-wasm-tier-up] v8_harness.mjs <kernel.wasm> [n] [reps] [warmup]
+//
+// run_kernels.sh passes --no-liftoff, so every function is compiled by TurboFan (V8's
+// optimising tier) before the first call; `warmup` calls (default 1) run before the timed
+// ones in any case, so a tier-up never falls inside a timed call. Prints the runner line
+// described in timing.h (i64 results arrive as BigInt).
+import { readFileSync } from 'node:fs';
+
+const [path, nArg, repsArg, warmupArg] = process.argv.slice(2);
+if (!path) {
+  console.error('usage: node v8_harness.mjs <kernel.wasm> [n] [reps] [warmup]');
+  process.exit(2);
+}
+const reps = Math.max(1, Number(repsArg ?? 5));
+const warmup = Math.max(0, Number(warmupArg ?? 1));
+const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+
+const bytes = readFileSync(path);
+let start = process.hrtime.bigint();
+const module = await WebAssembly.compile(bytes);
+const compileMs = msSince(start);
+start = process.hrtime.bigint();
+const instance = await WebAssembly.instantiate(module, {});
+const instantiateMs = msSince(start);
+const { run, bench_n: benchN } = instance.exports;
+const n = nArg !== undefined ? Number(nArg) : benchN();
+
+// Checksums are non-negative i64 (see kernels/kernel.h), so BigInt prints them as native does.
+let checksum;
+for (let i = 0; i < warmup; ++i) checksum = BigInt(run(n));
+const times = [];
+for (let i = 0; i < reps; ++i) {
+  start = process.hrtime.bigint();
+  const result = BigInt(run(n));
+  times.push(msSince(start));
+  if (checksum !== undefined && result !== checksum) {
+    console.error(`v8_harness: run(${n}) gave ${checksum}, then ${result}`);
+    process.exit(1);
+  }
+  checksum = result;
+}
+const sorted = [...times].sort((a, b) => a - b);
+const mid = sorted.length >> 1;
+const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+console.log(
+  `checksum=${checksum} n=${n} reps=${reps} min_ms=${sorted[0].toFixed(3)} ` +
+    `median_ms=${median.toFixed(3)} all_ms=${times.map((t) => t.toFixed(3)).join(',')} ` +
+    `compile_ms=${compileMs.toFixed(3)} instantiate_ms=${instantiateMs.toFixed(3)}`,
+);
