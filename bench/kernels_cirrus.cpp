@@ -2,13 +2,15 @@
 // Decoding + validation and instantiation are timed apart and printed too, so that the
 // per-call time is never the only number (instantiation is on cirrus's hot path).
 //
-//   kernels_cirrus <kernel.wasm> [n] [reps]
-// n defaults to the module's own `bench_n()`; prints the runner line (see timing.h).
+//   kernels_cirrus <kernel.wasm> [n|-] [reps]
+// n ("-" or absent: the default) comes from the module's own `bench_n()`; prints the runner line
+// (see timing.h).
 #include "timing.h"
 
 #include "cirrus/wasm/engine.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -43,7 +45,7 @@ Result<int64_t> call_int(Store& store, Func* func, std::span<const Value> args) 
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: kernels_cirrus <kernel.wasm> [n] [reps]\n");
+        std::fprintf(stderr, "usage: kernels_cirrus <kernel.wasm> [n|-] [reps]\n");
         return 2;
     }
     int reps = argc > 3 ? std::atoi(argv[3]) : 5;
@@ -72,7 +74,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     int32_t n = 0;
-    if (argc > 2) {
+    if (argc > 2 && argv[2][0] != '\0' && std::strcmp(argv[2], "-") != 0) {
         n = std::atoi(argv[2]);
     } else {
         auto default_n = call_int(store, bench_n, {});

@@ -2,7 +2,7 @@
 // called through the same `run(n)` entry point the wasm build exports.
 //
 //   kernels_native --list                 one line per kernel: "<name> <default n>"
-//   kernels_native <kernel> [n] [reps]    runs it, prints the runner line (see timing.h)
+//   kernels_native <kernel> [n|-] [reps]  runs it, prints the runner line (see timing.h)
 #include "timing.h"
 
 #include <cstdlib>
@@ -31,7 +31,7 @@ constexpr NativeKernel kernels[] = {
 };
 
 int usage() {
-    std::fprintf(stderr, "usage: kernels_native --list | kernels_native <kernel> [n] [reps]\n");
+    std::fprintf(stderr, "usage: kernels_native --list | kernels_native <kernel> [n|-] [reps]\n");
     return 2;
 }
 
@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "kernels_native: no kernel named '%s'\n", argv[1]);
         return usage();
     }
-    int32_t n = argc > 2 ? std::atoi(argv[2]) : kernel->default_n();
+    bool use_default = argc <= 2 || argv[2][0] == '\0' || std::strcmp(argv[2], "-") == 0;
+    int32_t n = use_default ? kernel->default_n() : std::atoi(argv[2]);
     int reps = argc > 3 ? std::atoi(argv[3]) : 5;
     if (reps < 1) return usage();
 

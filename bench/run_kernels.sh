@@ -189,7 +189,8 @@ done < <("$native" --list)
 echo
 echo "cirrus CPU kernels — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$script_dir" rev-parse --short HEAD 2>/dev/null || echo '?'), build '$build_type'"
 echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) ($(nproc) cores), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "native: $(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt") -O2; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
+native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt")
+echo "native: $("$native_cc" --version | head -1) -O2 -fno-math-errno; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
 echo "times: median of $reps calls (ms); wasm-interp: one process, less ${interp_startup_ms} ms start-up; load: cirrus compile + instantiate (ms)"
 echo
 awk -v liftoff="$run_liftoff" '

@@ -1,6 +1,6 @@
 // The V8 column: instantiates one kernel's .wasm in Node.js and times `run(n)`.
 //
-//   node [--no-liftoff | --liftoff --no-wasm-tier-up] v8_harness.mjs <kernel.wasm> [n] [reps] [warmup]
+//   node [--no-liftoff | --liftoff --no-wasm-tier-up] v8_harness.mjs <kernel.wasm> [n|-] [reps] [warmup]
 //
 // run_kernels.sh passes --no-liftoff, so every function is compiled by TurboFan (V8's
 // optimising tier) before the first call; `warmup` calls (default 1) run before the timed
@@ -25,7 +25,7 @@ start = process.hrtime.bigint();
 const instance = await WebAssembly.instantiate(module, {});
 const instantiateMs = msSince(start);
 const { run, bench_n: benchN } = instance.exports;
-const n = nArg !== undefined ? Number(nArg) : benchN();
+const n = nArg === undefined || nArg === '' || nArg === '-' ? benchN() : Number(nArg);
 
 // Checksums are non-negative i64 (see kernels/kernel.h), so BigInt prints them as native does.
 let checksum;
