@@ -951,7 +951,7 @@ bool PackageResolver::resolve_typedef_kind(const AstTypeDef& def, const Stabilit
     case AstTypeDef::Kind::Record: {
         RecordKind r;
         for (const AstField& f : def.fields) {
-            Field field{f.name.name, {}, docs_from_ast(f.docs)};
+            Field field{f.name.name, {}, docs_from_ast(f.docs), f.name.span};
             WIT_TRY(resolve_type(f.type, stab, field.type));
             r.fields.push_back(std::move(field));
         }

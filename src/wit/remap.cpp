@@ -380,7 +380,7 @@ bool Remap::update_typedef(TypeDef& def, Span span) {
             } else if constexpr (std::is_same_v<K, TupleKind>) {
                 for (Type& t : k.types) ok = ok && update_ty(t, span);
             } else if constexpr (std::is_same_v<K, RecordKind>) {
-                for (Field& f : k.fields) ok = ok && update_ty(f.type, span);
+                for (Field& f : k.fields) ok = ok && update_ty(f.type, f.span);
             } else if constexpr (std::is_same_v<K, VariantKind>) {
                 for (Case& c : k.cases) ok = ok && update_ty(c.type, span);
             } else if constexpr (std::is_same_v<K, ResultKind>) {
@@ -548,12 +548,10 @@ bool Remap::resolve_include(WorldId id, const WorldInclude& inc) {
                 continue;
             }
             auto& dst = pass == 0 ? r_.worlds[id].imports : r_.worlds[id].exports;
+            // Merge the stability of an interface included twice (a fresh entry is merged with
+            // itself, which drops a stable gate coming from another package, as wit-parser does).
+            dst.insert(key, item);
             WorldItem* prev = dst.find(key);
-            if (!prev) {
-                dst.insert(key, item);
-                continue;
-            }
-            // Merge the stability of an interface included twice.
             const Stability& from_stab = item.stability;
             Stability& into = prev->stability;
             if (is_external && from_stab.kind == Stability::Kind::Stable) {

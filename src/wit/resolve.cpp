@@ -159,23 +159,23 @@ public:
                 }
             }
         }
+        // Depth-first over each package's dependencies in the order it names them; a
+        // dependency met again while it is being visited closes a cycle.
         std::vector<const PackageName*> order;
         std::set<PackageName> done, visiting;
         std::function<Result<void>(const Entry&)> visit = [&](const Entry& e) -> Result<void> {
             if (done.count(e.pkg->name)) return {};
-            visiting.insert(e.pkg->name);
             for (const ForeignPackage& dep : e.pkg->foreign_deps) {
-                auto it = by_name.find(dep.name);
-                if (it == by_name.end() || done.count(dep.name)) continue;
-                if (visiting.count(dep.name)) {
+                if (!visiting.insert(dep.name).second) {
                     Diag d{fmt::format("package `{}` creates a dependency cycle",
                                        dep.name.to_string()),
                            dep.span};
                     return wit_error(r_.source_map(), d, context);
                 }
-                CIRRUS_TRY(visit(it->second));
+                auto it = by_name.find(dep.name);
+                if (it != by_name.end()) CIRRUS_TRY(visit(it->second));
+                visiting.erase(dep.name);
             }
-            visiting.erase(e.pkg->name);
             done.insert(e.pkg->name);
             order.push_back(&e.pkg->name);
             return {};

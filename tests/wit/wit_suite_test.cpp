@@ -39,7 +39,7 @@ std::vector<std::string> cases(const fs::path& dir, const std::string& expect_ex
         std::string name = e.path().filename().string();
         if (e.is_directory()) {
             if (name != "parse-fail" && fs::exists(dir / (name + expect_ext))) out.push_back(name);
-        } else if (e.path().extension() == ".wit") {
+        } else if (e.path().extension() == ".wit" || e.path().extension() == ".wat") {
             std::string stem = e.path().stem().string();
             if (fs::exists(dir / (stem + expect_ext))) out.push_back(stem);
         }
@@ -49,7 +49,9 @@ std::vector<std::string> cases(const fs::path& dir, const std::string& expect_ex
 }
 
 fs::path case_path(const fs::path& dir, const std::string& name) {
-    return fs::is_directory(dir / name) ? dir / name : dir / (name + ".wit");
+    if (fs::is_directory(dir / name)) return dir / name;
+    if (fs::exists(dir / (name + ".wat"))) return dir / (name + ".wat");
+    return dir / (name + ".wit");
 }
 
 std::string gtest_name(const std::string& s) {

@@ -202,6 +202,7 @@ struct Field {
     std::string name;
     Type type;
     Docs docs;
+    Span span;
 };
 struct Flag {
     std::string name;
