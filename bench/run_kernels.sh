@@ -5,12 +5,13 @@
 # Every runner's checksum is compared with native's; a mismatch is an error (exit 1).
 # See bench/README.md.
 #
-#   bench/run_kernels.sh BUILD_DIR [--reps N] [--only k1,k2] [--no-interp] [--no-liftoff-column]
+#   bench/run_kernels.sh BUILD_DIR [--reps N] [--stat min|median] [--only k1,k2] [--no-interp]
+#                                  [--no-liftoff-column] [--n N]
 #   bench/run_kernels.sh BUILD_DIR --callgrind KERNEL [--n N]
 set -euo pipefail
 
 usage() {
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -18,6 +19,7 @@ usage() {
 build_dir=$1
 shift
 reps=5
+stat=min
 only=""
 run_interp=1
 run_liftoff=1
@@ -26,6 +28,7 @@ n_override=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --reps) reps=$2; shift 2 ;;
+        --stat) stat=$2; shift 2 ;;
         --only) only=",$2,"; shift 2 ;;
         --no-interp) run_interp=0; shift ;;
         --no-liftoff-column) run_liftoff=0; shift ;;
@@ -34,6 +37,9 @@ while [[ $# -gt 0 ]]; do
         *) usage ;;
     esac
 done
+
+[[ $stat == min || $stat == median ]] || usage
+stat_key=${stat}_ms
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 bench_dir=$build_dir/bench
@@ -110,14 +116,14 @@ rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
 
-# Runs one wasm runner command; prints "<median_ms> <checksum> <load_ms>" or "- - -".
+# Runs one wasm runner command; prints "<ms> <checksum> <load_ms>" or "- - -".
 wasm_runner() {
     local line
-    if line=$("$@" 2>/dev/null) && [[ -n $(field "$line" median_ms) ]]; then
+    if line=$("$@" 2>/dev/null) && [[ -n $(field "$line" "$stat_key") ]]; then
         local load
         load=$(awk -v c="$(field "$line" compile_ms)" -v i="$(field "$line" instantiate_ms)" \
             'BEGIN { printf "%.3f", c + i }')
-        echo "$(field "$line" median_ms) $(field "$line" checksum) $load"
+        echo "$(field "$line" "$stat_key") $(field "$line" checksum) $load"
     else
         note "  failed: $*"
         echo "- - -"
@@ -130,7 +136,7 @@ while read -r k n; do
     wasm=$wasm_dir/$k.wasm
     note "$k (n=$n)"
     line=$("$native" "$k" "$n" "$reps") || die "native $k failed"
-    native_ms=$(field "$line" median_ms)
+    native_ms=$(field "$line" "$stat_key")
     expect=$(field "$line" checksum)
     note "  native      $native_ms ms  checksum $expect"
     mismatches=""
@@ -191,7 +197,9 @@ echo "cirrus CPU kernels — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "
 echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) ($(nproc) cores), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt")
 echo "native: $("$native_cc" --version | head -1) -O2 -fno-math-errno; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
-echo "times: median of $reps calls (ms); wasm-interp: one process, less ${interp_startup_ms} ms start-up; load: cirrus compile + instantiate (ms)"
+interp_note="not run"
+((have_interp)) && interp_note="one process, less ${interp_startup_ms} ms start-up"
+echo "times: $stat of $reps calls (ms); wasm-interp: $interp_note; load: cirrus compile + instantiate (ms)"
 echo
 awk -v liftoff="$run_liftoff" '
 function ratio(a, b) { return (a == "-" || b == "-" || b <= 0) ? "-" : a / b }
