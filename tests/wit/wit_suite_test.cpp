@@ -6,6 +6,7 @@
 #include "suite_support.h"
 
 #include "cirrus/wit/json.h"
+#include "cirrus/wit/printer.h"
 #include "cirrus/wit/resolve.h"
 
 #include <gtest/gtest.h>
@@ -116,6 +117,46 @@ INSTANTIATE_TEST_SUITE_P(Ui, WitParserPass, ::testing::ValuesIn(cases(ui_dir(), 
                          [](const auto& info) { return gtest_name(info.param); });
 INSTANTIATE_TEST_SUITE_P(Ui, WitParserFail,
                          ::testing::ValuesIn(cases(ui_dir() / "parse-fail", ".wit.result")),
+                         [](const auto& info) { return gtest_name(info.param); });
+
+} // namespace
+} // namespace cirrus::wit::testing
+
+namespace cirrus::wit::testing {
+namespace {
+
+// Printing a resolved case and parsing the text again gives the same graph, and printing that
+// gives the same text.
+std::string check_round_trip(const std::string& name) {
+    Resolve first;
+    first.features.insert("active");
+    auto pkg = first.push_path(case_path(ui_dir(), name));
+    if (!pkg.ok()) return "failed to resolve:\n" + pkg.error().message;
+    std::string text1 = print_resolve(first, *pkg);
+    Resolve second;
+    second.features.insert("active");
+    auto pkg2 = second.push_source(name + ".printed.wit", text1);
+    if (!pkg2.ok()) return "printed text does not parse:\n" + pkg2.error().message + "\n" + text1;
+    std::string text2 = print_resolve(second, *pkg2);
+    if (text1 != text2)
+        return "print is not a fixed point:\n--- first ---\n" + text1 + "\n--- second ---\n" +
+               text2;
+    json a = canonical_resolve(json::parse(to_json(first)));
+    json b = canonical_resolve(json::parse(to_json(second)));
+    if (a != b) {
+        return "reparsed graph differs:\n" + json::diff(a, b).dump(1).substr(0, 4000) + "\n" +
+               text1;
+    }
+    return "";
+}
+
+class WitRoundTrip : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WitRoundTrip, PrintParsePrintIsAFixedPoint) {
+    run_case("round-trip/" + GetParam(), check_round_trip(GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ui, WitRoundTrip, ::testing::ValuesIn(cases(ui_dir(), ".wit.json")),
                          [](const auto& info) { return gtest_name(info.param); });
 
 } // namespace
