@@ -46,7 +46,9 @@ private:
             size_t nl = text.find('\n', start);
             std::string_view piece = std::string_view(text).substr(
                 start, nl == std::string::npos ? std::string::npos : nl - start);
-            line(piece.empty() ? "///" : "///" + std::string(piece));
+            // A space after `///` on every line keeps lines that start with `/` or with
+            // indentation intact when the text is parsed again.
+            line(piece.empty() ? "///" : "/// " + std::string(piece));
             if (nl == std::string::npos) break;
             start = nl + 1;
         }
