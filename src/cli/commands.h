@@ -8,5 +8,6 @@ namespace cirrus::cli {
 
 void register_wast(CLI::App& app);
 void register_invoke(CLI::App& app);
+void register_wit(CLI::App& app);
 
 } // namespace cirrus::cli

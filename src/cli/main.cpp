@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "cirrus 0.1.0");
     cirrus::cli::register_wast(app);
     cirrus::cli::register_invoke(app);
+    cirrus::cli::register_wit(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
