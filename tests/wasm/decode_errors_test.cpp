@@ -158,7 +158,7 @@ TEST(DecodeErrors, OverlargeLeb128) {
 }
 
 TEST(DecodeErrors, SectionsOutOfOrder) {
-    Bytes function = section(function_section, vec({{0}}));
+    Bytes function = section(function_section, vec({}));
     Bytes types = section(type_section, vec({void_type}));
     Bytes bytes = cat({header(), function, types});
     EXPECT_TRUE(refused_at(bytes, 8 + function.size(), bytes.size()));

@@ -13,14 +13,14 @@
 namespace cirrus {
 
 enum class ErrorKind {
-    Malformed,   // the binary or text cannot be decoded
-    Invalid,     // decoded, but breaks a typing or validation rule
-    Unlinkable,  // an import cannot be satisfied
-    Trap,        // a guest trapped (at instantiation or in a call)
-    Exhaustion,  // call stack or other resource exhausted (a trap too)
-    Io,          // file or network failure
-    Usage,       // bad arguments from a user or host program
-    Limit,       // a configured limit was hit (memory, table, deadline, fuel)
+    Malformed,  // the binary or text cannot be decoded
+    Invalid,    // decoded, but breaks a typing or validation rule
+    Unlinkable, // an import cannot be satisfied
+    Trap,       // a guest trapped (at instantiation or in a call)
+    Exhaustion, // call stack or other resource exhausted (a trap too)
+    Io,         // file or network failure
+    Usage,      // bad arguments from a user or host program
+    Limit,      // a configured limit was hit (memory, table, deadline, fuel)
     Other,
 };
 
@@ -46,23 +46,38 @@ public:
     Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : data_(std::in_place_index<1>, std::move(error)) {}
     template <typename U>
-        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-                 !std::is_same_v<std::decay_t<U>, Error>)
-    Result(U&& value) : data_(std::in_place_index<0>, T(std::forward<U>(value))) {}
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, Error>) Result(U&& value)
+        : data_(std::in_place_index<0>, T(std::forward<U>(value))) {}
 
     bool ok() const { return data_.index() == 0; }
     explicit operator bool() const { return ok(); }
 
-    T& value() & { assert(ok()); return std::get<0>(data_); }
-    const T& value() const& { assert(ok()); return std::get<0>(data_); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+    T& value() & {
+        assert(ok());
+        return std::get<0>(data_);
+    }
+    const T& value() const& {
+        assert(ok());
+        return std::get<0>(data_);
+    }
+    T&& value() && {
+        assert(ok());
+        return std::get<0>(std::move(data_));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const Error& error() const& { assert(!ok()); return std::get<1>(data_); }
-    Error&& error() && { assert(!ok()); return std::get<1>(std::move(data_)); }
+    const Error& error() const& {
+        assert(!ok());
+        return std::get<1>(data_);
+    }
+    Error&& error() && {
+        assert(!ok());
+        return std::get<1>(std::move(data_));
+    }
 
 private:
     std::variant<T, Error> data_;
@@ -76,8 +91,14 @@ public:
     bool ok() const { return ok_; }
     explicit operator bool() const { return ok_; }
     void value() const { assert(ok_); }
-    const Error& error() const& { assert(!ok_); return error_; }
-    Error&& error() && { assert(!ok_); return std::move(error_); }
+    const Error& error() const& {
+        assert(!ok_);
+        return error_;
+    }
+    Error&& error() && {
+        assert(!ok_);
+        return std::move(error_);
+    }
 
 private:
     Error error_;
@@ -102,7 +123,7 @@ inline Error make_error(ErrorKind kind, std::string message) {
 #define CIRRUS_CONCAT_(a, b) CIRRUS_CONCAT_INNER_(a, b)
 // Declares `decl` from the value of a Result, or returns its error.
 #define CIRRUS_TRY_ASSIGN(decl, expr)                                                              \
-    CIRRUS_TRY_ASSIGN_IMPL_(CIRRUS_CONCAT_(cirrus_try_tmp_, __LINE__), decl, expr)
+    CIRRUS_TRY_ASSIGN_IMPL_(CIRRUS_CONCAT_(cirrus_try_tmp_, __COUNTER__), decl, expr)
 #define CIRRUS_TRY_ASSIGN_IMPL_(tmp, decl, expr)                                                   \
     auto tmp = (expr);                                                                             \
     if (!tmp.ok()) return std::move(tmp).error();                                                  \

@@ -31,7 +31,6 @@ struct ModuleData;
 struct FuncCode;
 class TypeRegistry;
 class Interpreter;
-struct Access;
 } // namespace detail
 
 class Store;
@@ -65,7 +64,7 @@ public:
     detail::TypeRegistry& types() const { return *types_; }
 
 private:
-    friend struct detail::Access;
+    friend class detail::Interpreter;
     EngineConfig config_;
     std::atomic<uint64_t> epoch_{0};
     std::unique_ptr<detail::TypeRegistry> types_;
@@ -107,7 +106,9 @@ struct Extern {
     static Extern of(Memory* m) { return {ExternKind::Memory, m}; }
     static Extern of(Global* g) { return {ExternKind::Global, g}; }
     Func* func() const { return kind == ExternKind::Func ? static_cast<Func*>(object) : nullptr; }
-    Table* table() const { return kind == ExternKind::Table ? static_cast<Table*>(object) : nullptr; }
+    Table* table() const {
+        return kind == ExternKind::Table ? static_cast<Table*>(object) : nullptr;
+    }
     Memory* memory() const {
         return kind == ExternKind::Memory ? static_cast<Memory*>(object) : nullptr;
     }
@@ -135,8 +136,8 @@ private:
 
 // A host function gets its arguments and writes its results (already sized and typed);
 // returning an Error makes the calling guest trap with that message.
-using HostFunction =
-    std::function<Result<void>(Caller& caller, std::span<const Value> args, std::span<Value> results)>;
+using HostFunction = std::function<Result<void>(Caller& caller, std::span<const Value> args,
+                                                std::span<Value> results)>;
 
 class Func {
 public:
@@ -146,9 +147,9 @@ public:
     Instance* instance() const { return instance_; }
 
 private:
-    friend struct detail::Access;
     friend class detail::Interpreter;
     friend class Store;
+    friend class Linker;
     const FuncType* type_ = nullptr;
     uint32_t type_id_ = 0;         // canonical id from the engine's type registry
     Instance* instance_ = nullptr; // defining instance for wasm functions
@@ -171,12 +172,13 @@ public:
     Result<uint32_t> grow(uint32_t delta);
 
 private:
-    friend struct detail::Access;
+    friend class detail::Interpreter;
     friend class Store;
+    friend class Linker;
     MemoryType type_;
     uint8_t* base_ = nullptr;
     uint64_t size_ = 0;
-    uint64_t reserved_ = 0;   // bytes of address space reserved at base_
+    uint64_t reserved_ = 0;    // bytes of address space reserved at base_
     uint32_t limit_pages_ = 0; // min(type max, store limit)
 };
 
@@ -190,9 +192,9 @@ public:
     Result<uint32_t> grow(uint32_t delta, Value init);
 
 private:
-    friend struct detail::Access;
     friend class detail::Interpreter;
     friend class Store;
+    friend class Linker;
     TableType type_;
     std::vector<uint64_t> elements_; // ref bits: Func* or host pointer, 0 = null
     uint32_t limit_ = 0;             // min(type max, store limit)
@@ -206,9 +208,9 @@ public:
     Result<void> set(Value value);
 
 private:
-    friend struct detail::Access;
     friend class detail::Interpreter;
     friend class Store;
+    friend class Linker;
     GlobalType type_;
     uint64_t value_ = 0;
 };
@@ -225,10 +227,10 @@ public:
     const std::vector<std::pair<std::string, Extern>>& exports() const { return exports_; }
 
 private:
-    friend struct detail::Access;
     friend class detail::Interpreter;
     friend class Store;
     friend class Linker;
+    friend class Caller;
     std::shared_ptr<const Module> module_;
     std::vector<Func*> funcs_;
     std::vector<Table*> tables_;
@@ -275,7 +277,6 @@ public:
     std::optional<uint64_t> fuel() const;
 
 private:
-    friend struct detail::Access;
     friend class detail::Interpreter;
     friend class Linker;
     const Engine* engine_;

@@ -25,7 +25,9 @@ const char* val_type_name(ValType type);
 inline bool is_ref_type(ValType type) {
     return type == ValType::FuncRef || type == ValType::ExternRef;
 }
-inline bool is_num_type(ValType type) { return !is_ref_type(type); }
+inline bool is_num_type(ValType type) {
+    return !is_ref_type(type);
+}
 
 struct FuncType {
     std::vector<ValType> params;

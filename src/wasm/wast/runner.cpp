@@ -101,7 +101,8 @@ public:
             if (outcome == Outcome::Skip) ++tally_.skipped;
             if (options_.verbose && outcome != Outcome::Fail)
                 out_ << fmt::format("{}:{}: {} {}\n", script_, line_, type,
-                                    outcome == Outcome::Pass ? "ok" : "skipped");
+                                    outcome == Outcome::Pass ? "ok" : "skipped")
+                     << std::flush;
         }
     }
 
@@ -124,7 +125,8 @@ private:
     }
 
     Outcome fail(const std::string& message) {
-        out_ << fmt::format("{}:{}: {}\n", script_, line_, message);
+        // Flushed at once, so a report survives a later hang or crash of the engine.
+        out_ << fmt::format("{}:{}: {}\n", script_, line_, message) << std::flush;
         return Outcome::Fail;
     }
 

@@ -1,0 +1,49 @@
+// The interpreter: executes the pre-decoded code of validated functions (see validator.cpp
+// for the code form). One Interpreter belongs to one Store and owns its value stack and call
+// frames; wasm-to-wasm calls do not recurse on the native stack.
+#pragma once
+
+#include "cirrus/wasm/engine.h"
+#include "module_data.h"
+
+#include <vector>
+
+namespace cirrus::wasm::detail {
+
+class Interpreter {
+public:
+    Interpreter(Store& store, const EngineConfig& config);
+
+    // Calls `func` with its arguments in args_and_results[0..params); on success the results
+    // are in args_and_results[0..results).
+    Result<void> call(Func* func, uint64_t* args_and_results);
+
+    // A slot area above everything in use, for a call's arguments and results.
+    uint64_t* scratch() { return stack_top_; }
+    uint64_t* stack_end() { return stack_.data() + stack_.size(); }
+
+    static Result<void> call_host(Store& store, Instance* caller, Func* func, uint64_t* slots);
+
+private:
+    struct Frame {
+        const uint32_t* ret_pc;
+        uint64_t* fp;
+        const FuncCode* code;
+        Instance* instance;
+    };
+
+    Result<void> run(Func* func, uint64_t* fp);
+    Error make_trap(ErrorKind kind, std::string message, const FuncCode* code, Instance* inst,
+                    size_t entry_depth);
+
+    Store& store_;
+    uint32_t max_depth_;
+    std::vector<uint64_t> stack_;
+    uint64_t* stack_top_;
+    std::vector<Frame> frames_;
+};
+
+// Name of a function for backtraces: "module!name", or "module!func[N]" without a name.
+std::string describe_function(const Instance* instance, uint32_t func_index);
+
+} // namespace cirrus::wasm::detail
