@@ -21,3 +21,14 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Guest tooling from npm (jco, to turn component text into binaries and wrap core modules as
+# components), pinned by the committed lock file. Re-installed only when the lock file is newer
+# than the installed tree.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -f "$root/package-lock.json" ]; then
+  stamp="$root/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+    (cd "$root" && npm ci --no-audit --no-fund)
+  fi
+fi
