@@ -624,11 +624,14 @@ bool Remap::elaborate_world(WorldId id) {
         }
         return 5;
     };
+    // Items grouped by sort key, source order kept within a group (a stable sort).
     auto sorted = [&](const IndexMap<WorldKey, WorldItem>& items) {
-        std::vector<std::pair<WorldKey, WorldItem>> v(items.begin(), items.end());
-        std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
-            return sort_key(a.second) < sort_key(b.second);
-        });
+        std::vector<std::pair<WorldKey, WorldItem>> v;
+        for (int key = 0; key <= 5; ++key) {
+            for (const auto& entry : items) {
+                if (sort_key(entry.second) == key) v.push_back(entry);
+            }
+        }
         return v;
     };
     IndexMap<WorldKey, WorldItem> imports;
