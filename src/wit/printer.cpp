@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace cirrus::wit {
 
@@ -402,13 +403,10 @@ void Printer::package(PackageId id, bool nested) {
 }
 
 // Packages in dependency order (a package after those its interfaces and worlds use); ties
-// are broken by package name so the order depends on the graph only.
+// are broken by package name so the order depends on the graph only. Iterative, as chains of
+// packages can be long.
 std::vector<PackageId> topological_packages(const Resolve& r) {
-    std::vector<PackageId> order;
-    std::vector<int> state(r.packages.size(), 0);
-    std::function<void(PackageId)> visit = [&](PackageId id) {
-        if (state[id.index]) return;
-        state[id.index] = 1;
+    auto deps_of = [&](PackageId id) {
         std::map<PackageName, PackageId> deps;
         auto dep_of = [&](InterfaceId i) {
             auto pkg = r.interfaces[i].package;
@@ -429,10 +427,33 @@ std::vector<PackageId> topological_packages(const Resolve& r) {
                 }
             }
         }
-        for (const auto& [name, dep] : deps) visit(dep);
-        order.push_back(id);
+        std::vector<PackageId> out;
+        for (const auto& [name, dep] : deps) out.push_back(dep);
+        return out;
     };
-    for (const auto& [name, id] : r.package_names) visit(id);
+    std::vector<PackageId> order;
+    std::vector<int> state(r.packages.size(), 0); // 0 new, 1 on the stack, 2 done
+    for (const auto& [name, root] : r.package_names) {
+        if (state[root.index]) continue;
+        // (package, its dependencies, next dependency to visit)
+        std::vector<std::tuple<PackageId, std::vector<PackageId>, size_t>> stack;
+        state[root.index] = 1;
+        stack.emplace_back(root, deps_of(root), 0);
+        while (!stack.empty()) {
+            auto& [id, deps, next] = stack.back();
+            if (next < deps.size()) {
+                PackageId dep = deps[next++];
+                if (state[dep.index] == 0) {
+                    state[dep.index] = 1;
+                    stack.emplace_back(dep, deps_of(dep), 0);
+                }
+                continue;
+            }
+            state[id.index] = 2;
+            order.push_back(id);
+            stack.pop_back();
+        }
+    }
     return order;
 }
 

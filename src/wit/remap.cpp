@@ -19,6 +19,10 @@ namespace cirrus::wit::detail {
 
 namespace {
 
+// Longest chain of interface dependencies (or of types cloned by an `include`) followed
+// recursively; WIT written by people stays far below it.
+constexpr size_t kMaxDependencyDepth = 1000;
+
 struct Slot {
     bool registered = false;
     bool gated = false;
@@ -68,11 +72,20 @@ public:
         }
     }
 
+    // Set when a chain of types was too long to clone; the include is then rejected.
+    bool too_deep = false;
+
     void type_id(TypeId& id) {
         auto it = types_.find(id.index);
         if (it == types_.end()) {
+            if (depth_ >= kMaxDependencyDepth) {
+                too_deep = true;
+                return;
+            }
+            ++depth_;
             TypeDef copy = r_.types[id];
             type_def(copy);
+            --depth_;
             TypeId fresh = r_.types.alloc(std::move(copy));
             it = types_.emplace(id.index, fresh).first;
         }
@@ -147,6 +160,7 @@ private:
     TypeOwner prev_, next_;
     PackageId pkg_;
     std::map<uint32_t, TypeId>& types_;
+    size_t depth_ = 0;
 };
 
 class Remap {
@@ -538,6 +552,9 @@ bool Remap::resolve_include(WorldId id, const WorldInclude& inc) {
                 }
                 WorldItem fresh = item;
                 cloner.world_item(key, fresh);
+                if (cloner.too_deep) {
+                    return fail(inc.span, "types of the included world are nested too deeply");
+                }
                 if (fresh.kind == WorldItem::Kind::Function) fresh.function.name = n;
                 if (fresh.kind == WorldItem::Kind::Type) r_.types[fresh.type].name = n;
                 auto& dst = pass == 0 ? r_.worlds[id].imports : r_.worlds[id].exports;
@@ -635,13 +652,22 @@ bool Remap::elaborate_world(WorldId id) {
         return v;
     };
     IndexMap<WorldKey, WorldItem> imports;
-    // Recursion depth is bounded by the number of interfaces (the dependency graph is acyclic).
+    // The dependency graph is acyclic, but a long chain of interfaces would recurse deeply:
+    // past kMaxDependencyDepth the world is rejected instead.
+    size_t depth = 0;
+    bool too_deep = false;
     std::function<void(WorldKey, InterfaceId, const Stability&, const Docs&)> add_import =
         [&](WorldKey key, InterfaceId iface, const Stability& stab, const Docs& docs) {
             if (imports.contains(key)) return;
+            if (++depth > kMaxDependencyDepth) {
+                too_deep = true;
+                --depth;
+                return;
+            }
             for (InterfaceId dep : r.interface_direct_deps(iface)) {
                 add_import(WorldKey::of(dep), dep, stab, Docs{});
             }
+            --depth;
             imports.insert(std::move(key), WorldItem::of_interface(iface, stab, docs));
         };
     const World& world = r.worlds[id];
@@ -674,13 +700,20 @@ bool Remap::elaborate_world(WorldId id) {
         if (exports.contains(key)) return as_export;
         InterfaceId iface = item.interface;
         if (!as_export && required_imports.count(iface.index)) return true;
+        if (depth >= kMaxDependencyDepth) {
+            too_deep = true;
+            return false;
+        }
+        ++depth;
         for (InterfaceId dep : r.interface_direct_deps(iface)) {
             WorldKey dep_key = WorldKey::of(dep);
             WorldItem dep_item = WorldItem::of_interface(dep, item.stability);
             if (!add_export(dep_key, dep_item, as_export && export_interfaces.contains(dep_key))) {
+                --depth;
                 return false;
             }
         }
+        --depth;
         if (as_export) {
             if (required_imports.count(iface.index)) return false;
             exports.insert(key, item);
@@ -690,8 +723,15 @@ bool Remap::elaborate_world(WorldId id) {
         }
         return true;
     };
+    auto chain_too_deep = [&] {
+        return fail(world.span, fmt::format("world `{}` depends on a chain of more than {} "
+                                            "interfaces",
+                                            world.name, kMaxDependencyDepth));
+    };
+    if (too_deep) return chain_too_deep();
     for (const auto& [key, item] : export_interfaces) {
         if (!add_export(key, item, true)) {
+            if (too_deep) return chain_too_deep();
             return fail(world.span, fmt::format("interface `{}` transitively depends on an "
                                                 "interface in incompatible ways",
                                                 r.name_world_key(key)));

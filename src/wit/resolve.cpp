@@ -56,6 +56,9 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
+// Longest chain of packages depending on each other that is followed recursively.
+constexpr size_t kMaxPackageChain = 1000;
+
 class Loader {
 public:
     explicit Loader(Resolve& r) : r_(r) {}
@@ -163,8 +166,20 @@ public:
         // dependency met again while it is being visited closes a cycle.
         std::vector<const PackageName*> order;
         std::set<PackageName> done, visiting;
+        size_t depth = 0;
         std::function<Result<void>(const Entry&)> visit = [&](const Entry& e) -> Result<void> {
             if (done.count(e.pkg->name)) return {};
+            if (depth >= kMaxPackageChain) {
+                return Error(ErrorKind::Invalid,
+                             fmt::format("{}package `{}` depends on a chain of more than {} "
+                                         "packages",
+                                         context, e.pkg->name.to_string(), kMaxPackageChain));
+            }
+            struct Deeper {
+                size_t& d;
+                explicit Deeper(size_t& x) : d(x) { ++d; }
+                ~Deeper() { --d; }
+            } deeper(depth);
             for (const ForeignPackage& dep : e.pkg->foreign_deps) {
                 if (!visiting.insert(dep.name).second) {
                     Diag d{fmt::format("package `{}` creates a dependency cycle",

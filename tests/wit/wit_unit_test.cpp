@@ -74,6 +74,30 @@ TEST(WitResolve, DeepNestingIsAnErrorNotACrash) {
     EXPECT_NE(pkg2.error().message.find("package nesting too deep"), std::string::npos);
 }
 
+TEST(WitResolve, LongDependencyChainsAreErrorsNotCrashes) {
+    // 3000 interfaces, each using a type of the previous one, imported by a world.
+    std::string chain = "package a:b;\ninterface i0 { type t = u32; }\n";
+    for (int i = 1; i < 3000; ++i) {
+        chain +=
+            "interface i" + std::to_string(i) + " { use i" + std::to_string(i - 1) + ".{t}; }\n";
+    }
+    chain += "world w { import i2999; }\n";
+    Resolve r;
+    auto pkg = r.push_source("chain.wit", chain);
+    ASSERT_FALSE(pkg.ok());
+    EXPECT_NE(pkg.error().message.find("chain of more than"), std::string::npos);
+
+    // 3000 packages, each using the next one (so the first visited has the longest chain).
+    std::string pkgs = "package p:main;\npackage p:p2999 { interface i { type t = u32; } }\n";
+    for (int i = 0; i < 2999; ++i) {
+        pkgs += "package p:p" + std::to_string(i) + " { interface i { use p:p" +
+                std::to_string(i + 1) + "/i.{t}; } }\n";
+    }
+    auto pkg2 = r.push_source("pkgs.wit", pkgs);
+    ASSERT_FALSE(pkg2.ok());
+    EXPECT_NE(pkg2.error().message.find("chain of more than"), std::string::npos);
+}
+
 TEST(WitResolve, UnstableItemsFollowTheFeatureSet) {
     const char* text = R"(
 package a:b;
