@@ -83,12 +83,12 @@ int main(int argc, char** argv) {
     }
 
     const Value arg = Value::i32(n);
-    cirrus::bench::Timings timings;
+    cirrus::bench::Measurement timings;
     int64_t checksum = 0;
     for (int i = 0; i < reps; ++i) {
-        start = std::chrono::steady_clock::now();
+        auto call_start = cirrus::bench::Stamp::now();
         auto result = call_int(store, run, std::span(&arg, 1));
-        timings.ms.push_back(cirrus::bench::ms_since(start));
+        timings.add(call_start);
         if (!result) return fail(result.error());
         if (i > 0 && *result != checksum) {
             std::fprintf(stderr, "kernels_cirrus: run(%d) gave %lld, then %lld\n", n,

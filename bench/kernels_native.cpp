@@ -56,12 +56,12 @@ int main(int argc, char** argv) {
     int reps = argc > 3 ? std::atoi(argv[3]) : 5;
     if (reps < 1) return usage();
 
-    cirrus::bench::Timings timings;
+    cirrus::bench::Measurement timings;
     int64_t checksum = 0;
     for (int i = 0; i < reps; ++i) {
-        auto start = std::chrono::steady_clock::now();
+        auto start = cirrus::bench::Stamp::now();
         int64_t result = kernel->run(n);
-        timings.ms.push_back(cirrus::bench::ms_since(start));
+        timings.add(start);
         if (i > 0 && result != checksum) {
             std::fprintf(stderr, "kernels_native: %s gave %lld, then %lld\n", kernel->name,
                          static_cast<long long>(checksum), static_cast<long long>(result));

@@ -5,13 +5,13 @@
 # Every runner's checksum is compared with native's; a mismatch is an error (exit 1).
 # See bench/README.md.
 #
-#   bench/run_kernels.sh BUILD_DIR [--reps N] [--stat min|median] [--only k1,k2] [--no-interp]
-#                                  [--no-liftoff-column] [--n N]
+#   bench/run_kernels.sh BUILD_DIR [--reps N] [--stat min|median] [--clock cpu|wall]
+#                                  [--only k1,k2] [--no-interp] [--no-liftoff-column] [--n N]
 #   bench/run_kernels.sh BUILD_DIR --callgrind KERNEL [--n N]
 set -euo pipefail
 
 usage() {
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -20,6 +20,7 @@ build_dir=$1
 shift
 reps=5
 stat=min
+clock=cpu
 only=""
 run_interp=1
 run_liftoff=1
@@ -29,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --reps) reps=$2; shift 2 ;;
         --stat) stat=$2; shift 2 ;;
+        --clock) clock=$2; shift 2 ;;
         --only) only=",$2,"; shift 2 ;;
         --no-interp) run_interp=0; shift ;;
         --no-liftoff-column) run_liftoff=0; shift ;;
@@ -39,7 +41,10 @@ while [[ $# -gt 0 ]]; do
 done
 
 [[ $stat == min || $stat == median ]] || usage
+[[ $clock == cpu || $clock == wall ]] || usage
+# The runner-line key of the number that goes in the table (see timing.h).
 stat_key=${stat}_ms
+[[ $clock == cpu ]] && stat_key=cpu_$stat_key
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 bench_dir=$build_dir/bench
@@ -57,7 +62,19 @@ have_cirrus=0
 
 # The value of `key=` in a runner line.
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
-now_ns() { date +%s%N; }
+
+# Runs wasm-interp on a module; sets interp_out (its output) and interp_ms (wall or CPU
+# time of the whole process, by --clock). Fails when wasm-interp does.
+run_wasm_interp() {
+    local times rc=0
+    times=$(mktemp)
+    TIMEFORMAT='%3R %3U %3S'
+    { time wasm-interp --run-all-exports "$1" >"$times.out" 2>&1; } 2>"$times" || rc=$?
+    interp_out=$(cat "$times.out")
+    interp_ms=$(awk -v clock="$clock" '{ printf "%.3f", 1000 * (clock == "cpu" ? $2 + $3 : $1) }' "$times")
+    rm -f "$times" "$times.out"
+    return $rc
+}
 
 # ---------------------------------------------------------------------------------------------
 # callgrind mode: instruction counts inside run(n) only, native against cirrus.
@@ -102,14 +119,11 @@ command -v node >/dev/null && have_node=1 || note "warning: node not found; no V
 # wasm-interp start-up (process, decode, instantiate a trivial module): best of three.
 interp_startup_ms=0
 if ((have_interp)); then
-    best=""
-    for _ in 1 2 3; do
-        t0=$(now_ns)
-        wasm-interp --run-all-exports "$wasm_dir/startup.wasm" >/dev/null
-        t=$((($(now_ns) - t0) / 1000))
-        [[ -z $best || $t -lt $best ]] && best=$t
+    for attempt in 1 2 3; do
+        run_wasm_interp "$wasm_dir/startup.wasm" || die "wasm-interp fails on startup.wasm: $interp_out"
+        interp_startup_ms=$(awk -v a="$interp_ms" -v b="$interp_startup_ms" -v first="$attempt" \
+            'BEGIN { print (first == 1 || a < b) ? a : b }')
     done
-    interp_startup_ms=$(awk -v us="$best" 'BEGIN { printf "%.3f", us / 1000 }')
 fi
 
 rows=$(mktemp)
@@ -163,15 +177,13 @@ while read -r k n; do
         if [[ -n $n_override ]]; then
             note "  wasm-interp skipped: it can only run the module's default n (bench())"
         else
-            t0=$(now_ns)
-            if out=$(wasm-interp --run-all-exports "$wasm" 2>&1); then
-                elapsed_us=$((($(now_ns) - t0) / 1000))
-                interp_ms=$(awk -v us="$elapsed_us" -v s="$interp_startup_ms" 'BEGIN { printf "%.3f", us / 1000 - s }')
-                sum=$(sed -n 's/^bench() => i64:\([0-9]*\)$/\1/p' <<<"$out")
+            if run_wasm_interp "$wasm"; then
+                interp_ms=$(awk -v t="$interp_ms" -v s="$interp_startup_ms" 'BEGIN { printf "%.3f", t - s }')
+                sum=$(sed -n 's/^bench() => i64:\([0-9]*\)$/\1/p' <<<"$interp_out")
                 note "  wasm-interp $interp_ms ms (process time less $interp_startup_ms ms start-up)"
                 check wasm-interp "${sum:--}" ran
             else
-                note "  wasm-interp failed: $out"
+                note "  wasm-interp failed: $interp_out"
                 check wasm-interp - ran
             fi
         fi
@@ -199,7 +211,7 @@ native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt
 echo "native: $("$native_cc" --version | head -1) -O2 -fno-math-errno; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
 interp_note="not run"
 ((have_interp)) && interp_note="one process, less ${interp_startup_ms} ms start-up"
-echo "times: $stat of $reps calls (ms); wasm-interp: $interp_note; load: cirrus compile + instantiate (ms)"
+echo "times: $stat of $reps calls (ms, $clock time); wasm-interp: $interp_note; load: cirrus compile + instantiate (ms)"
 echo
 awk -v liftoff="$run_liftoff" '
 function ratio(a, b) { return (a == "-" || b == "-" || b <= 0) ? "-" : a / b }
