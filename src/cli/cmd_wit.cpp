@@ -2,7 +2,8 @@
 // directory (with its `deps/`); exit status 0 when it resolves, else the error and 1.
 // `cirrus wit print [--world NAME] [--json] PATH`: prints the resolved package (and the
 // packages it depends on, nested) as WIT, one world of it, or the wit-parser JSON form.
-// `--dep DIR` loads package folders that sit side by side (as in ../shared/wit) first.
+// `--dep DIR` loads package folders that sit side by side (as in ../shared/wit) first;
+// `--search ROOT` picks the folders the package needs from ROOT's package folders by name.
 #include "commands.h"
 
 #include "cirrus/wit/json.h"
@@ -26,6 +27,7 @@ struct WitArgs {
     std::vector<std::string> features;
     bool all_features = false;
     std::vector<std::string> deps;
+    std::vector<std::string> search;
     std::string world;
     bool json = false;
 };
@@ -43,6 +45,10 @@ Result<wit::PackageId> load(wit::Resolve& resolve, const WitArgs& args) {
         }
     }
     resolve.all_features = args.all_features;
+    if (!args.search.empty()) {
+        CIRRUS_TRY(resolve.push_package_dirs({args.deps.begin(), args.deps.end()}));
+        return resolve.push_path_searching(args.path, {args.search.begin(), args.search.end()});
+    }
     if (args.deps.empty()) return resolve.push_path(args.path);
     std::vector<std::filesystem::path> dirs(args.deps.begin(), args.deps.end());
     std::error_code ec;
@@ -60,6 +66,9 @@ void add_common(CLI::App* cmd, WitArgs& args) {
         ->allow_extra_args(false);
     cmd->add_flag("--all-features", args.all_features, "enable every @unstable feature");
     cmd->add_option("--dep", args.deps, "a dependency package folder (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--search", args.search,
+                    "a folder of package folders to take dependencies from (repeatable)")
         ->allow_extra_args(false);
 }
 

@@ -321,6 +321,87 @@ Resolve::push_package_dirs(const std::vector<std::filesystem::path>& dirs) {
     });
 }
 
+namespace {
+
+// The package a folder holds and the packages it names, found by parsing it on its own.
+struct FolderInfo {
+    std::filesystem::path dir;
+    std::vector<PackageName> provides;
+    std::vector<PackageName> needs;
+};
+
+std::optional<FolderInfo> inspect_folder(const std::filesystem::path& dir, bool is_file) {
+    Resolve scratch;
+    Loader loader(scratch);
+    Result<Group> group = is_file ? loader.parse_file(dir, "") : loader.parse_dir(dir, "");
+    if (!group.ok()) return std::nullopt;
+    FolderInfo info{dir, {}, {}};
+    std::vector<const UnresolvedPackage*> pkgs{&group->main};
+    for (const auto& n : group->nested) pkgs.push_back(&n);
+    for (const UnresolvedPackage* p : pkgs) info.provides.push_back(p->name);
+    for (const UnresolvedPackage* p : pkgs) {
+        for (const ForeignPackage& dep : p->foreign_deps) info.needs.push_back(dep.name);
+    }
+    return info;
+}
+
+void collect_package_folders(const std::filesystem::path& root, int depth,
+                             std::vector<std::filesystem::path>& out) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> subdirs;
+    for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+        if (e.is_directory(ec)) subdirs.push_back(e.path());
+    }
+    std::sort(subdirs.begin(), subdirs.end());
+    for (const auto& dir : subdirs) {
+        bool has_wit = false;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            if (e.path().extension() == ".wit") has_wit = true;
+        }
+        if (has_wit) out.push_back(dir);
+        if (depth > 1) collect_package_folders(dir, depth - 1, out);
+    }
+}
+
+} // namespace
+
+Result<PackageId> Resolve::push_path_searching(const std::filesystem::path& path,
+                                               const std::vector<std::filesystem::path>& search) {
+    std::error_code ec;
+    bool is_dir = std::filesystem::is_directory(path, ec);
+    std::optional<FolderInfo> target = inspect_folder(path, !is_dir);
+    // A target that does not parse reports its error through the normal path.
+    if (!target) return push_path(path);
+    std::vector<std::filesystem::path> folders;
+    for (const auto& root : search) collect_package_folders(root, 2, folders);
+    std::vector<FolderInfo> candidates;
+    for (const auto& dir : folders) {
+        if (std::filesystem::equivalent(dir, path, ec)) continue;
+        if (auto info = inspect_folder(dir, false)) candidates.push_back(std::move(*info));
+    }
+    // Breadth-first over needed packages; each folder at most once.
+    std::vector<std::filesystem::path> chosen;
+    std::set<PackageName> have(target->provides.begin(), target->provides.end());
+    for (const auto& [name, id] : package_names) have.insert(name);
+    std::vector<PackageName> queue = target->needs;
+    for (size_t i = 0; i < queue.size(); ++i) {
+        if (have.count(queue[i])) continue;
+        for (const FolderInfo& c : candidates) {
+            if (std::find(c.provides.begin(), c.provides.end(), queue[i]) == c.provides.end()) {
+                continue;
+            }
+            chosen.push_back(c.dir);
+            have.insert(c.provides.begin(), c.provides.end());
+            queue.insert(queue.end(), c.needs.begin(), c.needs.end());
+            break;
+        }
+    }
+    return transactional<PackageId>(*this, [&]() -> Result<PackageId> {
+        if (!chosen.empty()) CIRRUS_TRY(push_package_dirs(chosen));
+        return push_path(path);
+    });
+}
+
 Result<WorldId> Resolve::select_world(PackageId package, std::string_view name) const {
     const Package& pkg = packages[package];
     if (name.empty()) {

@@ -138,3 +138,22 @@ TEST(WitPackages, WasiHttpProxyWorldImportsItsDependencies) {
 
 } // namespace
 } // namespace cirrus::wit::testing
+
+namespace cirrus::wit::testing {
+namespace {
+
+// The search path finds each dependency folder by package name (wasmcloud:host needs twenty).
+TEST(WitPackages, SearchPathFindsDependencies) {
+    fs::path root = shared_dir() / "wit";
+    Resolve resolve;
+    auto pkg = resolve.push_path_searching(root / "wasmcloud-host@1.0.1", {root});
+    ASSERT_TRUE(pkg.ok()) << pkg.error().message;
+    EXPECT_EQ(resolve.packages[*pkg].name.to_string(), "wasmcloud:host@1.0.1");
+    EXPECT_TRUE(resolve.select_world(*pkg, "interfaces").ok());
+    EXPECT_TRUE(
+        resolve.package_names.count(PackageName{"wasi", "config", Version::parse("0.2.0-draft")}));
+    EXPECT_GE(resolve.packages.size(), 21u);
+}
+
+} // namespace
+} // namespace cirrus::wit::testing

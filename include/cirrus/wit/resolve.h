@@ -63,6 +63,12 @@ public:
     // parsed, then resolved in dependency order. Returns the packages in the order given.
     Result<std::vector<PackageId>>
     push_package_dirs(const std::vector<std::filesystem::path>& dirs);
+    // `path` (a file or a package folder) with the packages it needs taken from package
+    // folders under the `search` roots (each root's subfolders, two levels deep, one package
+    // a folder, as in ../shared/wit). Packages are matched by full name; when two folders hold
+    // the same package, the first in path order wins. Packages already loaded are reused.
+    Result<PackageId> push_path_searching(const std::filesystem::path& path,
+                                          const std::vector<std::filesystem::path>& search);
 
     // A world of `package`: by name, or the only one when `name` is empty. `name` may also be
     // a full `ns:pkg/world@version` reference.
