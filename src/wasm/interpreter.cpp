@@ -73,6 +73,17 @@ inline uint64_t load_ext_F64(C v) {
     return v;
 }
 
+// memory.grow and table.grow: the old size, or -1 when growing is refused. (Kept out of
+// the interpreter loop so no Result is alive across a computed goto.)
+uint32_t grow_memory(Memory& memory, uint32_t delta) {
+    auto r = memory.grow(delta);
+    return r.ok() ? *r : uint32_t(-1);
+}
+uint32_t grow_table(Table& table, uint32_t delta, Value init) {
+    auto r = table.grow(delta, init);
+    return r.ok() ? *r : uint32_t(-1);
+}
+
 const char* num_trap_message(NumTrap t) {
     switch (t) {
     case NumTrap::DivByZero: return "integer divide by zero";
@@ -239,13 +250,21 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 do_call:
     // callee, callee_fp and ret_pc are set.
     if (callee->host_) {
-        uint64_t* saved = stack_top_;
-        stack_top_ = fp + code->frame_slots;
-        auto r = call_host(store_, inst, callee, callee_fp);
-        stack_top_ = saved;
-        if (!r.ok()) {
-            host_message = r.error().message;
-            trap_kind = r.error().kind;
+        // Computed gotos skip destructors, so no object with one may be alive at NEXT():
+        // the host call's Result lives in this inner scope only.
+        bool failed = false;
+        {
+            uint64_t* saved = stack_top_;
+            stack_top_ = fp + code->frame_slots;
+            auto r = call_host(store_, inst, callee, callee_fp);
+            stack_top_ = saved;
+            if (!r.ok()) {
+                failed = true;
+                host_message = r.error().message;
+                trap_kind = r.error().kind;
+            }
+        }
+        if (failed) {
             trap_message = host_message.c_str();
             goto trap;
         }
@@ -382,8 +401,7 @@ L_MemorySize:
     pc += 2;
     NEXT();
 L_MemoryGrow : {
-    auto r = inst->memories_[0]->grow(rd_I32(SLOT(2)));
-    SLOT(1) = r.ok() ? *r : uint32_t(-1);
+    SLOT(1) = grow_memory(*inst->memories_[0], rd_I32(SLOT(2)));
     load_memory();
     pc += 3;
     NEXT();
@@ -438,8 +456,7 @@ L_TableSize:
     NEXT();
 L_TableGrow : {
     Table* t = inst->tables_[pc[2]];
-    auto r = t->grow(rd_I32(SLOT(4)), Value{t->type_.element, SLOT(3)});
-    SLOT(1) = r.ok() ? *r : uint32_t(-1);
+    SLOT(1) = grow_table(*t, rd_I32(SLOT(4)), Value{t->type_.element, SLOT(3)});
     pc += 5;
     NEXT();
 }
