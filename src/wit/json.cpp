@@ -205,7 +205,8 @@ std::string to_json(const Resolve& r) {
     }
     Json root{
         {"worlds", worlds}, {"interfaces", interfaces}, {"types", types}, {"packages", packages}};
-    return root.dump(2);
+    // Names and docs come from validated UTF-8 text; replace rather than throw regardless.
+    return root.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
 } // namespace cirrus::wit

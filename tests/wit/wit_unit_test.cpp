@@ -98,6 +98,14 @@ TEST(WitResolve, LongDependencyChainsAreErrorsNotCrashes) {
     EXPECT_NE(pkg2.error().message.find("chain of more than"), std::string::npos);
 }
 
+TEST(WitResolve, RejectsInvalidUtf8) {
+    Resolve r;
+    // 0xF6 never starts a UTF-8 sequence (found by wit_fuzz in a doc comment).
+    auto pkg = r.push_source("bad.wit", "package a:b;\n/// \xf6\x96\x91\x8f\ninterface i {}\n");
+    ASSERT_FALSE(pkg.ok());
+    EXPECT_NE(pkg.error().message.find("not valid utf-8"), std::string::npos);
+}
+
 TEST(WitResolve, UnstableItemsFollowTheFeatureSet) {
     const char* text = R"(
 package a:b;
