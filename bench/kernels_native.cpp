@@ -1,7 +1,7 @@
 // The native column: every kernel compiled by the host C compiler (-O2) and linked in here,
 // called through the same `run(n)` entry point the wasm build exports.
 //
-//   kernels_native --list                 one line per kernel: "<name> <default n>"
+//   kernels_native --list                 one line per kernel: "<name> <default n> <smoke n>"
 //   kernels_native <kernel> [n|-] [reps]  runs it, prints the runner line (see timing.h)
 #include "timing.h"
 
@@ -12,7 +12,8 @@
 // generated list of kernels, KERNEL(name) once each.
 #define KERNEL(name)                                                                               \
     extern "C" int64_t name##_run(int32_t n);                                                      \
-    extern "C" int32_t name##_bench_n(void);
+    extern "C" int32_t name##_bench_n(void);                                                       \
+    extern "C" int32_t name##_smoke_n(void);
 #include "kernel_list.h"
 #undef KERNEL
 
@@ -22,10 +23,11 @@ struct NativeKernel {
     const char* name;
     int64_t (*run)(int32_t);
     int32_t (*default_n)();
+    int32_t (*smoke_n)();
 };
 
 constexpr NativeKernel kernels[] = {
-#define KERNEL(name) {#name, name##_run, name##_bench_n},
+#define KERNEL(name) {#name, name##_run, name##_bench_n, name##_smoke_n},
 #include "kernel_list.h"
 #undef KERNEL
 };
@@ -40,7 +42,9 @@ int usage() {
 int main(int argc, char** argv) {
     if (argc < 2) return usage();
     if (std::strcmp(argv[1], "--list") == 0) {
-        for (const NativeKernel& k : kernels) std::printf("%s %d\n", k.name, k.default_n());
+        for (const NativeKernel& k : kernels) {
+            std::printf("%s %d %d\n", k.name, k.default_n(), k.smoke_n());
+        }
         return 0;
     }
     const NativeKernel* kernel = nullptr;

@@ -8,10 +8,11 @@
 #   bench/run_kernels.sh BUILD_DIR [--reps N] [--stat min|median] [--clock cpu|wall]
 #                                  [--only k1,k2] [--no-interp] [--no-liftoff-column] [--n N]
 #   bench/run_kernels.sh BUILD_DIR --callgrind KERNEL [--n N]
+#   bench/run_kernels.sh BUILD_DIR --smoke     (cirrus against native at small sizes; a ctest)
 set -euo pipefail
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -26,6 +27,7 @@ run_interp=1
 run_liftoff=1
 callgrind_kernel=""
 n_override=""
+smoke=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --reps) reps=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [[ $# -gt 0 ]]; do
         --no-liftoff-column) run_liftoff=0; shift ;;
         --callgrind) callgrind_kernel=$2; shift 2 ;;
         --n) n_override=$2; shift 2 ;;
+        --smoke) smoke=1; shift ;;
         *) usage ;;
     esac
 done
@@ -105,6 +108,27 @@ if [[ -n $callgrind_kernel ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# smoke mode: every kernel at its small size, cirrus checked against native. Fast in any build
+# type, so it runs under ctest and catches an engine that computes something else.
+if ((smoke)); then
+    ((have_cirrus)) || die "$cirrus not built"
+    failed=0
+    while read -r k _ n; do
+        expect=$(field "$("$native" "$k" "$n" 1)" checksum)
+        if ! line=$("$cirrus" "$wasm_dir/$k.wasm" "$n" 1 2>&1); then
+            echo "FAIL $k n=$n: cirrus failed: $line"
+            failed=1
+        elif [[ $(field "$line" checksum) != "$expect" ]]; then
+            echo "FAIL $k n=$n: cirrus checksum $(field "$line" checksum), native $expect"
+            failed=1
+        else
+            echo "ok   $k n=$n checksum $expect ($(field "$line" min_ms) ms)"
+        fi
+    done < <("$native" --list)
+    exit $failed
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Table mode.
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
 [[ $build_type == Release ]] || note "warning: $build_dir is a '$build_type' build; cirrus numbers want Release"
@@ -144,7 +168,7 @@ wasm_runner() {
     fi
 }
 
-while read -r k n; do
+while read -r k n _; do
     [[ -z $only || $only == *",$k,"* ]] || continue
     [[ -n $n_override ]] && n=$n_override
     wasm=$wasm_dir/$k.wasm

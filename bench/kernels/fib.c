@@ -10,4 +10,4 @@ int64_t run(int32_t n) {
     return checksum_finish((uint64_t)fib(n));
 }
 
-KERNEL_DEFAULT_N(37)
+KERNEL_SIZES(37, 20)

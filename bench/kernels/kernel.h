@@ -1,7 +1,7 @@
 /* What every CPU kernel shares: fixed-width types, the three entry points and a small PRNG.
  *
  * A kernel defines `int64_t run(int32_t n)`, which does the work for size `n` and returns a
- * checksum, and states its default size with KERNEL_DEFAULT_N. The same source is built
+ * checksum, and states its sizes with KERNEL_SIZES. The same source is built
  * twice: to wasm32 (clang, no libc) and natively (gcc) into the native driver, where
  * CMake renames the entry points (-Drun=fib_run ...) so that all kernels link together.
  * The checksum lets every runner check that it computed what native code computed, so it
@@ -19,11 +19,17 @@
  * the same code for `run`. */
 int64_t run(int32_t n) __attribute__((noinline));
 
-#define KERNEL_DEFAULT_N(default_n)                                                                \
+/* `bench_n()` is the size run_kernels.sh times (native runs ~50-150 ms); `smoke_n()` is a
+ * small one for the ctest smoke test, which checks cirrus against native in any build. */
+#define KERNEL_SIZES(default_n, smoke_size)                                                        \
     int32_t bench_n(void);                                                                         \
+    int32_t smoke_n(void);                                                                         \
     int64_t bench(void);                                                                           \
     int32_t bench_n(void) {                                                                        \
         return default_n;                                                                          \
+    }                                                                                              \
+    int32_t smoke_n(void) {                                                                        \
+        return smoke_size;                                                                         \
     }                                                                                              \
     int64_t bench(void) {                                                                          \
         return run(default_n);                                                                     \

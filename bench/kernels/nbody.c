@@ -72,4 +72,4 @@ int64_t run(int32_t n) {
     return checksum_finish(h);
 }
 
-KERNEL_DEFAULT_N(400000)
+KERNEL_SIZES(400000, 2000)

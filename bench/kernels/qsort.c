@@ -66,4 +66,4 @@ int64_t run(int32_t n) {
     return checksum_finish(h);
 }
 
-KERNEL_DEFAULT_N(1000000)
+KERNEL_SIZES(1000000, 10000)

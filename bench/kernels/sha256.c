@@ -111,4 +111,4 @@ void sha256_digest(const uint8_t* data, uint32_t length, uint32_t digest[8]) {
 }
 #endif
 
-KERNEL_DEFAULT_N(300)
+KERNEL_SIZES(300, 2)

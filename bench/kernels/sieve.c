@@ -31,4 +31,4 @@ int64_t run(int32_t n) {
     return checksum_finish(h);
 }
 
-KERNEL_DEFAULT_N(30)
+KERNEL_SIZES(30, 1)

@@ -7,4 +7,4 @@ int64_t run(int32_t n) {
     return checksum_finish((uint64_t)n);
 }
 
-KERNEL_DEFAULT_N(0)
+KERNEL_SIZES(0, 0)

@@ -115,4 +115,4 @@ int64_t run(int32_t n) {
     return checksum_finish(h);
 }
 
-KERNEL_DEFAULT_N(8000000)
+KERNEL_SIZES(8000000, 100000)
