@@ -9,5 +9,7 @@ namespace cirrus::cli {
 void register_wast(CLI::App& app);
 void register_invoke(CLI::App& app);
 void register_wit(CLI::App& app);
+void register_inspect(CLI::App& app);
+void register_call(CLI::App& app);
 
 } // namespace cirrus::cli

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
     cirrus::cli::register_wast(app);
     cirrus::cli::register_invoke(app);
     cirrus::cli::register_wit(app);
+    cirrus::cli::register_inspect(app);
+    cirrus::cli::register_call(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,1651 @@
+// Decoder and validator of component binaries (design/mvp/Binary.md). One pass: every section
+// is read, each definition is checked against the index spaces built so far (as the spec
+// builds them incrementally) and appended to ComponentData::defs for instantiation. Errors are
+// Malformed (cannot be read) or Invalid (breaks a rule) and carry the byte offset.
+#include "abi_types.h"
+#include "component_data.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+namespace cirrus::component::detail {
+
+namespace {
+
+class Reader {
+public:
+    Reader(const uint8_t* begin, const uint8_t* end, size_t base)
+        : begin_(begin), p_(begin), end_(end), base_(base) {}
+
+    size_t offset() const { return base_ + static_cast<size_t>(p_ - begin_); }
+    bool at_end() const { return p_ >= end_; }
+    size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+    const uint8_t* pos() const { return p_; }
+
+    Error malformed(std::string_view msg) const { return malformed_at(offset(), msg); }
+    Error invalid(std::string_view msg) const { return invalid_at(offset(), msg); }
+    static Error malformed_at(size_t off, std::string_view msg) {
+        return Error(ErrorKind::Malformed, fmt::format("{} (at offset 0x{:x})", msg, off));
+    }
+    static Error invalid_at(size_t off, std::string_view msg) {
+        return Error(ErrorKind::Invalid, fmt::format("{} (at offset 0x{:x})", msg, off));
+    }
+
+    Result<uint8_t> byte() {
+        if (p_ >= end_) return malformed("unexpected end");
+        return *p_++;
+    }
+    Result<uint8_t> peek() const {
+        if (p_ >= end_) return malformed("unexpected end");
+        return *p_;
+    }
+    Result<uint32_t> u32() {
+        uint32_t result = 0;
+        for (int shift = 0;; shift += 7) {
+            if (p_ >= end_) return malformed("unexpected end of LEB128");
+            uint8_t b = *p_++;
+            if (shift == 28 && (b & 0x70) != 0) return malformed("integer too large");
+            result |= static_cast<uint32_t>(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) break;
+            if (shift == 28) return malformed("integer representation too long");
+        }
+        return result;
+    }
+    Result<std::span<const uint8_t>> bytes(size_t n) {
+        if (remaining() < n) return malformed("unexpected end");
+        std::span<const uint8_t> s(p_, n);
+        p_ += n;
+        return s;
+    }
+    Result<std::string> name() {
+        CIRRUS_TRY_ASSIGN(uint32_t len, u32());
+        size_t start = offset();
+        CIRRUS_TRY_ASSIGN(auto s, bytes(len));
+        std::string out(s.begin(), s.end());
+        if (!valid_utf8(out)) return malformed_at(start, "malformed UTF-8 encoding");
+        return out;
+    }
+    Result<void> expect_end(std::string_view what) const {
+        if (p_ != end_) return malformed(fmt::format("unexpected content after {}", what));
+        return {};
+    }
+    // A vector length, checked against the bytes left (each element takes at least one byte).
+    Result<uint32_t> count() {
+        CIRRUS_TRY_ASSIGN(uint32_t n, u32());
+        if (n > remaining()) return malformed("vector length exceeds the bytes left");
+        return n;
+    }
+
+    static bool valid_utf8(std::string_view s) {
+        size_t i = 0;
+        while (i < s.size()) {
+            uint8_t c = static_cast<uint8_t>(s[i]);
+            size_t n;
+            uint32_t cp;
+            if (c < 0x80) {
+                ++i;
+                continue;
+            } else if ((c & 0xe0) == 0xc0) {
+                n = 1;
+                cp = c & 0x1f;
+            } else if ((c & 0xf0) == 0xe0) {
+                n = 2;
+                cp = c & 0x0f;
+            } else if ((c & 0xf8) == 0xf0) {
+                n = 3;
+                cp = c & 0x07;
+            } else {
+                return false;
+            }
+            if (i + n >= s.size()) return false;
+            for (size_t k = 1; k <= n; ++k) {
+                uint8_t cc = static_cast<uint8_t>(s[i + k]);
+                if ((cc & 0xc0) != 0x80) return false;
+                cp = cp << 6 | (cc & 0x3f);
+            }
+            if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+                cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return false;
+            i += n + 1;
+        }
+        return true;
+    }
+
+private:
+    const uint8_t* begin_;
+    const uint8_t* p_;
+    const uint8_t* end_;
+    size_t base_;
+};
+
+struct DefType {
+    enum class Kind { Val, Func, Component, Instance, Resource, CoreModule } kind = Kind::Val;
+    const ValType* val = nullptr;
+    const FuncType* func = nullptr;
+    const ComponentType* component = nullptr;
+    const InstanceType* instance = nullptr;
+    const ResourceType* resource = nullptr;
+};
+
+struct CoreTypeEntry {
+    bool is_func = true;
+    wasm::FuncType func;
+    const CoreModuleType* module = nullptr;
+};
+
+using CoreExports = std::vector<std::pair<std::string, wasm::ExternType>>;
+
+// The index spaces of one component, component type or instance type being validated.
+struct Scope {
+    Scope* parent = nullptr;
+    bool is_component = true;
+    std::vector<wasm::FuncType> core_funcs;
+    std::vector<wasm::ExternType> core_tables, core_memories, core_globals;
+    uint32_t core_tags = 0;
+    std::vector<CoreTypeEntry> core_types;
+    std::vector<const wasm::Module*> modules; // null: imported (type only)
+    std::vector<CoreExports> core_instances;
+    std::vector<const FuncType*> funcs;
+    uint32_t values = 0;
+    std::vector<DefType> types;
+    std::vector<const ComponentType*> components;
+    std::vector<const InstanceType*> instances;
+    std::vector<std::pair<std::string, ExternType>> imports, exports;
+    std::set<std::string> import_names, export_names;
+    std::set<const ResourceType*> local_resources; // defined by a resource type definition
+};
+
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+// label ::= word ('-' word)*; word ::= [a-z][0-9a-z]* | [A-Z][0-9A-Z]*
+bool valid_label(std::string_view s) {
+    if (!s.empty() && s[0] == '%') s.remove_prefix(1);
+    if (s.empty()) return false;
+    size_t i = 0;
+    while (true) {
+        if (i >= s.size()) return false;
+        char c = s[i];
+        bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
+        if (!lower && !upper) return false;
+        ++i;
+        while (i < s.size() && s[i] != '-') {
+            char d = s[i];
+            bool digit = d >= '0' && d <= '9';
+            if (!(digit || (lower && d >= 'a' && d <= 'z') || (upper && d >= 'A' && d <= 'Z')))
+                return false;
+            ++i;
+        }
+        if (i == s.size()) return true;
+        ++i; // '-'
+    }
+}
+
+// An extern name: a kebab label, `[constructor]r`, `[method]r.f`, `[static]r.f`, or an
+// interface name `ns:pkg/iface@version`.
+bool valid_extern_name(std::string_view s) {
+    if (s.find(':') != std::string_view::npos) {
+        size_t colon = s.find(':');
+        size_t slash = s.find('/', colon);
+        if (slash == std::string_view::npos) return false;
+        if (!valid_label(s.substr(0, colon))) return false;
+        std::string_view rest = s.substr(slash + 1);
+        std::string_view iface = rest.substr(0, rest.find('@'));
+        std::string_view pkg = s.substr(colon + 1, slash - colon - 1);
+        // Nested package paths (`a:b:c/d`) are allowed by the grammar; check each segment.
+        size_t start = 0;
+        while (true) {
+            size_t c2 = pkg.find(':', start);
+            if (!valid_label(pkg.substr(start, c2 - start))) return false;
+            if (c2 == std::string_view::npos) break;
+            start = c2 + 1;
+        }
+        return valid_label(iface);
+    }
+    for (std::string_view prefix : {"[constructor]", "[method]", "[static]"}) {
+        if (s.starts_with(prefix)) {
+            std::string_view rest = s.substr(prefix.size());
+            if (prefix == "[constructor]") return valid_label(rest);
+            size_t dot = rest.find('.');
+            if (dot == std::string_view::npos) return false;
+            return valid_label(rest.substr(0, dot)) && valid_label(rest.substr(dot + 1));
+        }
+    }
+    return valid_label(s);
+}
+
+class Decoder {
+public:
+    Decoder(const wasm::Engine& engine, std::shared_ptr<TypeArena> types)
+        : engine_(engine), types_(std::move(types)) {}
+
+    Result<void> component_body(Reader& r, Scope& scope, ComponentData& data, int depth);
+
+private:
+    // Types
+    Result<const ValType*> val_type(Reader& r, Scope& s);
+    Result<const ValType*> def_val_type(Reader& r, Scope& s, uint8_t op);
+    Result<DefType> def_type(Reader& r, Scope& s);
+    Result<const FuncType*> func_type(Reader& r, Scope& s);
+    Result<const ComponentType*> component_type(Reader& r, Scope& s);
+    Result<const InstanceType*> instance_type(Reader& r, Scope& s);
+    Result<void> type_decl(Reader& r, Scope& scope, bool allow_import);
+    Result<ExternType> extern_type(Reader& r, Scope& s, const std::string& name);
+    Result<CoreTypeEntry> core_type(Reader& r, Scope& s);
+    Result<wasm::ValType> core_val_type(Reader& r);
+    Result<wasm::ExternType> core_extern_type(Reader& r, const std::vector<CoreTypeEntry>& types);
+    Result<std::string> extern_name(Reader& r);
+
+    // Sections
+    Result<void> core_instance(Reader& r, Scope& s, ComponentData& d);
+    Result<void> instance(Reader& r, Scope& s, ComponentData& d);
+    Result<void> alias(Reader& r, Scope& s, ComponentData* d);
+    Result<void> canon(Reader& r, Scope& s, ComponentData& d);
+    Result<void> import(Reader& r, Scope& s, ComponentData* d);
+    Result<void> export_(Reader& r, Scope& s, ComponentData& d);
+    Result<CanonOptions> canon_options(Reader& r, Scope& s);
+
+    // Helpers
+    Result<SortIdx> sort_idx(Reader& r, Scope& s, bool core_only);
+    Result<void> check_index(const Reader& r, Scope& s, SortIdx si, size_t at);
+    void push_extern(Scope& s, const ExternType& et, ComponentData* d, Def* def);
+    Result<ExternType> extern_of(const Reader& r, Scope& s, SortIdx si, size_t at);
+    Result<wasm::ExternType> core_extern_of(Scope& s, SortIdx si);
+    Result<void> add_name(const Reader& r, std::set<std::string>& names, const std::string& name,
+                          size_t at, const char* what);
+
+    const wasm::Engine& engine_;
+    std::shared_ptr<TypeArena> types_;
+};
+
+Result<std::string> Decoder::extern_name(Reader& r) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t tag, r.byte());
+    if (tag > 0x02) return Reader::malformed_at(at, fmt::format("invalid name tag 0x{:x}", tag));
+    CIRRUS_TRY_ASSIGN(std::string name, r.name());
+    if (tag == 0x02) {
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::set<uint8_t> seen;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t aat = r.offset();
+            CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+            if (kind > 0x02)
+                return Reader::malformed_at(aat, fmt::format("invalid attribute 0x{:x}", kind));
+            if (!seen.insert(kind).second)
+                return Reader::invalid_at(aat, "duplicate name attribute");
+            CIRRUS_TRY(r.name());
+        }
+    }
+    if (!valid_extern_name(name))
+        return Reader::invalid_at(at, fmt::format("`{}` is not a valid extern name", name));
+    return name;
+}
+
+Result<void> Decoder::add_name(const Reader&, std::set<std::string>& names, const std::string& name,
+                               size_t at, const char* what) {
+    // Strongly unique: no two names may differ only in case.
+    if (!names.insert(lower_ascii(name)).second)
+        return Reader::invalid_at(
+            at, fmt::format("{} name `{}` conflicts with a previous name", what, name));
+    return {};
+}
+
+Result<wasm::ValType> Decoder::core_val_type(Reader& r) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t b, r.byte());
+    switch (b) {
+    case 0x7f: return wasm::ValType::I32;
+    case 0x7e: return wasm::ValType::I64;
+    case 0x7d: return wasm::ValType::F32;
+    case 0x7c: return wasm::ValType::F64;
+    case 0x7b: return wasm::ValType::V128;
+    case 0x70: return wasm::ValType::FuncRef;
+    case 0x6f: return wasm::ValType::ExternRef;
+    default: return Reader::malformed_at(at, fmt::format("invalid core value type 0x{:x}", b));
+    }
+}
+
+static Result<wasm::Limits> read_limits(Reader& r) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t flag, r.byte());
+    wasm::Limits l;
+    if (flag > 1) return Reader::malformed_at(at, "unsupported limits flags");
+    CIRRUS_TRY_ASSIGN(l.min, r.u32());
+    if (flag == 1) {
+        CIRRUS_TRY_ASSIGN(uint32_t max, r.u32());
+        l.max = max;
+    }
+    return l;
+}
+
+Result<wasm::ExternType> Decoder::core_extern_type(Reader& r,
+                                                   const std::vector<CoreTypeEntry>& types) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+    wasm::ExternType et;
+    switch (kind) {
+    case 0x00: {
+        CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+        if (idx >= types.size() || !types[idx].is_func)
+            return Reader::invalid_at(at, fmt::format("core type {} is not a function type", idx));
+        et.kind = wasm::ExternKind::Func;
+        et.func = types[idx].func;
+        return et;
+    }
+    case 0x01: {
+        et.kind = wasm::ExternKind::Table;
+        CIRRUS_TRY_ASSIGN(et.table.element, core_val_type(r));
+        CIRRUS_TRY_ASSIGN(et.table.limits, read_limits(r));
+        return et;
+    }
+    case 0x02: {
+        et.kind = wasm::ExternKind::Memory;
+        CIRRUS_TRY_ASSIGN(et.memory.limits, read_limits(r));
+        return et;
+    }
+    case 0x03: {
+        et.kind = wasm::ExternKind::Global;
+        CIRRUS_TRY_ASSIGN(et.global.type, core_val_type(r));
+        CIRRUS_TRY_ASSIGN(uint8_t m, r.byte());
+        if (m > 1) return r.malformed("invalid mutability");
+        et.global.mutable_ = m == 1;
+        return et;
+    }
+    default:
+        return Reader::malformed_at(at, fmt::format("unsupported core extern kind 0x{:x}", kind));
+    }
+}
+
+Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t form, r.byte());
+    CoreTypeEntry e;
+    if (form == 0x60) {
+        CIRRUS_TRY_ASSIGN(uint32_t np, r.count());
+        for (uint32_t i = 0; i < np; ++i) {
+            CIRRUS_TRY_ASSIGN(auto t, core_val_type(r));
+            e.func.params.push_back(t);
+        }
+        CIRRUS_TRY_ASSIGN(uint32_t nr, r.count());
+        for (uint32_t i = 0; i < nr; ++i) {
+            CIRRUS_TRY_ASSIGN(auto t, core_val_type(r));
+            e.func.results.push_back(t);
+        }
+        return e;
+    }
+    if (form == 0x50) {
+        // A module type: its own core type index space, imports and exports.
+        std::vector<CoreTypeEntry> inner;
+        CoreModuleType mt;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::set<std::string> export_names;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t dat = r.offset();
+            CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+            switch (kind) {
+            case 0x00: {
+                CIRRUS_TRY(r.name());
+                CIRRUS_TRY(r.name());
+                CIRRUS_TRY(core_extern_type(r, inner));
+                ++mt.import_count;
+                break;
+            }
+            case 0x01: {
+                size_t tat = r.offset();
+                CIRRUS_TRY_ASSIGN(uint8_t f, r.peek());
+                if (f != 0x60) return Reader::invalid_at(tat, "module type inside a module type");
+                Scope dummy;
+                CIRRUS_TRY_ASSIGN(auto t, core_type(r, dummy));
+                inner.push_back(std::move(t));
+                break;
+            }
+            case 0x02: {
+                CIRRUS_TRY_ASSIGN(uint8_t sort, r.byte());
+                CIRRUS_TRY_ASSIGN(uint8_t k, r.byte());
+                if (sort != 0x10 || k != 0x01)
+                    return Reader::malformed_at(dat, "invalid alias in module type");
+                CIRRUS_TRY(r.u32());
+                CIRRUS_TRY(r.u32());
+                return Reader::invalid_at(dat, "outer aliases in module types are not supported");
+            }
+            case 0x03: {
+                size_t nat = r.offset();
+                CIRRUS_TRY_ASSIGN(std::string nm, r.name());
+                if (!export_names.insert(nm).second)
+                    return Reader::invalid_at(nat, fmt::format("duplicate export `{}`", nm));
+                CIRRUS_TRY(core_extern_type(r, inner));
+                ++mt.export_count;
+                break;
+            }
+            default:
+                return Reader::malformed_at(
+                    dat, fmt::format("invalid module type declaration 0x{:x}", kind));
+            }
+        }
+        e.is_func = false;
+        e.module = types_->core_module(mt);
+        return e;
+    }
+    return Reader::malformed_at(at, fmt::format("unsupported core type form 0x{:x}", form));
+}
+
+static bool is_prim_opcode(uint8_t b) {
+    return (b >= 0x73 && b <= 0x7f) || b == 0x64;
+}
+
+static TypeKind prim_kind(uint8_t b) {
+    switch (b) {
+    case 0x7f: return TypeKind::Bool;
+    case 0x7e: return TypeKind::S8;
+    case 0x7d: return TypeKind::U8;
+    case 0x7c: return TypeKind::S16;
+    case 0x7b: return TypeKind::U16;
+    case 0x7a: return TypeKind::S32;
+    case 0x79: return TypeKind::U32;
+    case 0x78: return TypeKind::S64;
+    case 0x77: return TypeKind::U64;
+    case 0x76: return TypeKind::F32;
+    case 0x75: return TypeKind::F64;
+    case 0x74: return TypeKind::Char;
+    case 0x73: return TypeKind::String;
+    default: return TypeKind::ErrorContext;
+    }
+}
+
+Result<const ValType*> Decoder::val_type(Reader& r, Scope& s) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t b, r.peek());
+    if (b >= 0x40 && b < 0x80) {
+        r.byte().value();
+        if (!is_prim_opcode(b))
+            return Reader::malformed_at(at, fmt::format("invalid value type 0x{:x}", b));
+        if (b == 0x64) return Reader::invalid_at(at, "error-context is not supported");
+        return ValType::primitive(prim_kind(b));
+    }
+    CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+    if (idx >= s.types.size())
+        return Reader::invalid_at(at, fmt::format("type index {} out of bounds", idx));
+    if (s.types[idx].kind != DefType::Kind::Val)
+        return Reader::invalid_at(at, fmt::format("type {} is not a defined value type", idx));
+    return s.types[idx].val;
+}
+
+Result<const ValType*> Decoder::def_val_type(Reader& r, Scope& s, uint8_t op) {
+    size_t at = r.offset() - 1;
+    if (is_prim_opcode(op)) {
+        if (op == 0x64) return Reader::invalid_at(at, "error-context is not supported");
+        return ValType::primitive(prim_kind(op));
+    }
+    ValType t;
+    auto label = [&](std::set<std::string>& seen, const char* what) -> Result<std::string> {
+        size_t lat = r.offset();
+        CIRRUS_TRY_ASSIGN(std::string l, r.name());
+        if (!valid_label(l))
+            return Reader::invalid_at(lat,
+                                      fmt::format("{} name `{}` is not a valid label", what, l));
+        if (!seen.insert(lower_ascii(l)).second)
+            return Reader::invalid_at(lat, fmt::format("{} name `{}` conflicts with previous {} "
+                                                       "name",
+                                                       what, l, what));
+        return l;
+    };
+    auto opt_val = [&]() -> Result<const ValType*> {
+        CIRRUS_TRY_ASSIGN(uint8_t present, r.byte());
+        if (present == 0) return static_cast<const ValType*>(nullptr);
+        if (present != 1) return r.malformed("invalid optional value type");
+        return val_type(r, s);
+    };
+    std::set<std::string> seen;
+    switch (op) {
+    case 0x72: {
+        t.kind = TypeKind::Record;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        if (n == 0) return Reader::invalid_at(at, "record type must have at least one field");
+        for (uint32_t i = 0; i < n; ++i) {
+            CIRRUS_TRY_ASSIGN(std::string l, label(seen, "record field"));
+            CIRRUS_TRY_ASSIGN(const ValType* ft, val_type(r, s));
+            t.fields.push_back({std::move(l), ft});
+        }
+        break;
+    }
+    case 0x71: {
+        t.kind = TypeKind::Variant;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        if (n == 0) return Reader::invalid_at(at, "variant type must have at least one case");
+        for (uint32_t i = 0; i < n; ++i) {
+            CIRRUS_TRY_ASSIGN(std::string l, label(seen, "variant case"));
+            CIRRUS_TRY_ASSIGN(const ValType* ct, opt_val());
+            CIRRUS_TRY_ASSIGN(uint8_t refines, r.byte());
+            if (refines != 0) return r.malformed("variant case refinement is not supported");
+            t.cases.push_back({std::move(l), ct});
+        }
+        break;
+    }
+    case 0x70: {
+        t.kind = TypeKind::List;
+        CIRRUS_TRY_ASSIGN(t.element, val_type(r, s));
+        break;
+    }
+    case 0x6f: {
+        t.kind = TypeKind::Tuple;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        if (n == 0) return Reader::invalid_at(at, "tuple type must have at least one type");
+        for (uint32_t i = 0; i < n; ++i) {
+            CIRRUS_TRY_ASSIGN(const ValType* ft, val_type(r, s));
+            t.fields.push_back({"", ft});
+        }
+        break;
+    }
+    case 0x6e:
+    case 0x6d: {
+        t.kind = op == 0x6e ? TypeKind::Flags : TypeKind::Enum;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        if (n == 0)
+            return Reader::invalid_at(at, op == 0x6e ? "flags must have at least one entry"
+                                                     : "enum type must have at least one case");
+        if (op == 0x6e && n > 32) return Reader::invalid_at(at, "cannot have more than 32 flags");
+        for (uint32_t i = 0; i < n; ++i) {
+            CIRRUS_TRY_ASSIGN(std::string l, label(seen, op == 0x6e ? "flag" : "enum tag"));
+            t.labels.push_back(std::move(l));
+        }
+        break;
+    }
+    case 0x6b: {
+        t.kind = TypeKind::Option;
+        CIRRUS_TRY_ASSIGN(t.element, val_type(r, s));
+        break;
+    }
+    case 0x6a: {
+        t.kind = TypeKind::Result;
+        CIRRUS_TRY_ASSIGN(t.element, opt_val());
+        CIRRUS_TRY_ASSIGN(t.error, opt_val());
+        break;
+    }
+    case 0x69:
+    case 0x68: {
+        t.kind = op == 0x69 ? TypeKind::Own : TypeKind::Borrow;
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+        if (idx >= s.types.size())
+            return Reader::invalid_at(iat, fmt::format("type index {} out of bounds", idx));
+        if (s.types[idx].kind != DefType::Kind::Resource)
+            return Reader::invalid_at(iat,
+                                      fmt::format("type index {} is not a resource type", idx));
+        t.resource = s.types[idx].resource;
+        break;
+    }
+    case 0x67: return Reader::invalid_at(at, "fixed-length lists are not supported");
+    case 0x66:
+    case 0x65: return Reader::invalid_at(at, "streams and futures (async) are not supported");
+    case 0x63: return Reader::invalid_at(at, "map types are not supported");
+    default: return Reader::malformed_at(at, fmt::format("invalid type opcode 0x{:x}", op));
+    }
+    const ValType* out = types_->val(std::move(t));
+    if (elem_size(out) >= (1u << 28)) return Reader::invalid_at(at, "type is too large");
+    return out;
+}
+
+Result<const FuncType*> Decoder::func_type(Reader& r, Scope& s) {
+    FuncType ft;
+    std::set<std::string> seen;
+    CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+    for (uint32_t i = 0; i < n; ++i) {
+        size_t lat = r.offset();
+        CIRRUS_TRY_ASSIGN(std::string l, r.name());
+        if (!valid_label(l))
+            return Reader::invalid_at(lat, fmt::format("function parameter name `{}` is not a "
+                                                       "valid label",
+                                                       l));
+        if (!seen.insert(lower_ascii(l)).second)
+            return Reader::invalid_at(lat, fmt::format("function parameter name `{}` conflicts "
+                                                       "with previous parameter name",
+                                                       l));
+        CIRRUS_TRY_ASSIGN(const ValType* t, val_type(r, s));
+        ft.params.emplace_back(std::move(l), t);
+    }
+    size_t rat = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t tag, r.byte());
+    if (tag == 0x00) {
+        CIRRUS_TRY_ASSIGN(ft.result, val_type(r, s));
+    } else if (tag == 0x01) {
+        CIRRUS_TRY_ASSIGN(uint8_t zero, r.byte());
+        if (zero != 0x00)
+            return Reader::malformed_at(rat, "named function results are not supported");
+    } else {
+        return Reader::malformed_at(rat, fmt::format("invalid result list tag 0x{:x}", tag));
+    }
+    if (contains_borrow(ft.result))
+        return Reader::invalid_at(rat, "function result cannot contain a `borrow` type");
+    return types_->func(std::move(ft));
+}
+
+void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* def) {
+    switch (et.sort) {
+    case Sort::CoreModule:
+        s.modules.push_back(nullptr);
+        if (def) def->space = Space::CoreModule;
+        break;
+    case Sort::Func:
+        s.funcs.push_back(et.func);
+        if (def) def->space = Space::Func;
+        break;
+    case Sort::Value:
+        ++s.values;
+        if (def) def->space = Space::Value;
+        break;
+    case Sort::Type: {
+        DefType dt;
+        if (et.resource) {
+            dt.kind = DefType::Kind::Resource;
+            dt.resource = et.resource;
+        } else {
+            dt.kind = DefType::Kind::Val;
+            dt.val = et.value_type;
+        }
+        s.types.push_back(dt);
+        if (def) {
+            def->space = Space::Type;
+            def->resource = et.resource;
+        }
+        break;
+    }
+    case Sort::Component:
+        s.components.push_back(et.component);
+        if (def) def->space = Space::Component;
+        break;
+    case Sort::Instance:
+        s.instances.push_back(et.instance);
+        if (def) def->space = Space::Instance;
+        break;
+    }
+}
+
+Result<ExternType> Decoder::extern_type(Reader& r, Scope& s, const std::string& name) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+    ExternType et;
+    auto type_at = [&](DefType::Kind want, const char* what) -> Result<DefType> {
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+        if (idx >= s.types.size())
+            return Reader::invalid_at(iat, fmt::format("type index {} out of bounds", idx));
+        if (s.types[idx].kind != want)
+            return Reader::invalid_at(iat,
+                                      fmt::format("type index {} is not a {} type", idx, what));
+        return s.types[idx];
+    };
+    switch (kind) {
+    case 0x00: {
+        CIRRUS_TRY_ASSIGN(uint8_t k2, r.byte());
+        if (k2 != 0x11) return Reader::malformed_at(at, "invalid core extern type");
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+        if (idx >= s.core_types.size() || s.core_types[idx].is_func)
+            return Reader::invalid_at(iat,
+                                      fmt::format("core type index {} is not a module type", idx));
+        et.sort = Sort::CoreModule;
+        et.core_module = s.core_types[idx].module;
+        return et;
+    }
+    case 0x01: {
+        et.sort = Sort::Func;
+        CIRRUS_TRY_ASSIGN(DefType dt, type_at(DefType::Kind::Func, "function"));
+        et.func = dt.func;
+        return et;
+    }
+    case 0x02: return Reader::invalid_at(at, "value imports and exports are not supported");
+    case 0x03: {
+        et.sort = Sort::Type;
+        size_t bat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint8_t bound, r.byte());
+        if (bound == 0x00) {
+            size_t iat = r.offset();
+            CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+            if (idx >= s.types.size())
+                return Reader::invalid_at(iat, fmt::format("type index {} out of bounds", idx));
+            const DefType& dt = s.types[idx];
+            if (dt.kind == DefType::Kind::Resource) {
+                et.resource = dt.resource;
+            } else if (dt.kind == DefType::Kind::Val) {
+                // A named value type: keep a copy carrying the name for WIT printing.
+                ValType named = *dt.val;
+                named.name = name;
+                et.value_type = types_->val(std::move(named));
+            } else {
+                return Reader::invalid_at(iat, "only value and resource types can be exported "
+                                               "as types here");
+            }
+        } else if (bound == 0x01) {
+            et.resource = types_->resource(name);
+        } else {
+            return Reader::malformed_at(bat, fmt::format("invalid type bound 0x{:x}", bound));
+        }
+        return et;
+    }
+    case 0x04: {
+        et.sort = Sort::Component;
+        CIRRUS_TRY_ASSIGN(DefType dt, type_at(DefType::Kind::Component, "component"));
+        et.component = dt.component;
+        return et;
+    }
+    case 0x05: {
+        et.sort = Sort::Instance;
+        CIRRUS_TRY_ASSIGN(DefType dt, type_at(DefType::Kind::Instance, "instance"));
+        et.instance = dt.instance;
+        return et;
+    }
+    default: return Reader::malformed_at(at, fmt::format("invalid extern type 0x{:x}", kind));
+    }
+}
+
+// One declaration of a component type (allow_import) or instance type.
+Result<void> Decoder::type_decl(Reader& r, Scope& scope, bool allow_import) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+    switch (kind) {
+    case 0x00: {
+        CIRRUS_TRY_ASSIGN(auto ct, core_type(r, scope));
+        scope.core_types.push_back(std::move(ct));
+        return {};
+    }
+    case 0x01: {
+        size_t tat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint8_t op, r.peek());
+        if (op == 0x3f)
+            return Reader::invalid_at(tat, "resource types cannot be defined in a "
+                                           "component or instance type");
+        CIRRUS_TRY_ASSIGN(DefType dt, def_type(r, scope));
+        scope.types.push_back(dt);
+        return {};
+    }
+    case 0x02: return alias(r, scope, nullptr);
+    case 0x03: {
+        if (!allow_import)
+            return Reader::malformed_at(at, "imports are not allowed in instance types");
+        return import(r, scope, nullptr);
+    }
+    case 0x04: {
+        size_t nat = r.offset();
+        CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+        CIRRUS_TRY(add_name(r, scope.export_names, name, nat, "export"));
+        CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, scope, name));
+        scope.exports.emplace_back(name, et);
+        push_extern(scope, et, nullptr, nullptr);
+        return {};
+    }
+    default: return Reader::malformed_at(at, fmt::format("invalid type declaration 0x{:x}", kind));
+    }
+}
+
+Result<const ComponentType*> Decoder::component_type(Reader& r, Scope& s) {
+    Scope inner;
+    inner.parent = &s;
+    inner.is_component = false;
+    CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+    for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, true));
+    return types_->component(ComponentType{inner.imports, inner.exports});
+}
+
+Result<const InstanceType*> Decoder::instance_type(Reader& r, Scope& s) {
+    Scope inner;
+    inner.parent = &s;
+    inner.is_component = false;
+    CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+    for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, false));
+    return types_->instance(InstanceType{inner.exports});
+}
+
+Result<DefType> Decoder::def_type(Reader& r, Scope& s) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t op, r.byte());
+    DefType dt;
+    switch (op) {
+    case 0x40: {
+        dt.kind = DefType::Kind::Func;
+        CIRRUS_TRY_ASSIGN(dt.func, func_type(r, s));
+        return dt;
+    }
+    case 0x43: return Reader::invalid_at(at, "async function types are not supported");
+    case 0x41: {
+        dt.kind = DefType::Kind::Component;
+        CIRRUS_TRY_ASSIGN(dt.component, component_type(r, s));
+        return dt;
+    }
+    case 0x42: {
+        dt.kind = DefType::Kind::Instance;
+        CIRRUS_TRY_ASSIGN(dt.instance, instance_type(r, s));
+        return dt;
+    }
+    case 0x3f:
+        // Resource definitions are handled by the type section itself (they need the
+        // component's core functions for the destructor).
+        return Reader::invalid_at(at, "resource type definition is not allowed here");
+    default: {
+        dt.kind = DefType::Kind::Val;
+        CIRRUS_TRY_ASSIGN(dt.val, def_val_type(r, s, op));
+        return dt;
+    }
+    }
+}
+
+Result<SortIdx> Decoder::sort_idx(Reader& r, Scope& s, bool core_only) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t b, r.byte());
+    SortIdx si;
+    auto core_space = [&](uint8_t c) -> Result<Space> {
+        switch (c) {
+        case 0x00: return Space::CoreFunc;
+        case 0x01: return Space::CoreTable;
+        case 0x02: return Space::CoreMemory;
+        case 0x03: return Space::CoreGlobal;
+        case 0x04: return Space::CoreTag;
+        case 0x10: return Space::CoreType;
+        case 0x11: return Space::CoreModule;
+        case 0x12: return Space::CoreInstance;
+        default: return Reader::malformed_at(at, fmt::format("invalid core sort 0x{:x}", c));
+        }
+    };
+    if (core_only) {
+        CIRRUS_TRY_ASSIGN(si.space, core_space(b));
+    } else {
+        switch (b) {
+        case 0x00: {
+            CIRRUS_TRY_ASSIGN(uint8_t c, r.byte());
+            CIRRUS_TRY_ASSIGN(si.space, core_space(c));
+            break;
+        }
+        case 0x01: si.space = Space::Func; break;
+        case 0x02: si.space = Space::Value; break;
+        case 0x03: si.space = Space::Type; break;
+        case 0x04: si.space = Space::Component; break;
+        case 0x05: si.space = Space::Instance; break;
+        default: return Reader::malformed_at(at, fmt::format("invalid sort 0x{:x}", b));
+        }
+    }
+    size_t iat = r.offset();
+    CIRRUS_TRY_ASSIGN(si.index, r.u32());
+    CIRRUS_TRY(check_index(r, s, si, iat));
+    return si;
+}
+
+static size_t space_size(const Scope& s, Space sp) {
+    switch (sp) {
+    case Space::CoreFunc: return s.core_funcs.size();
+    case Space::CoreTable: return s.core_tables.size();
+    case Space::CoreMemory: return s.core_memories.size();
+    case Space::CoreGlobal: return s.core_globals.size();
+    case Space::CoreTag: return s.core_tags;
+    case Space::CoreType: return s.core_types.size();
+    case Space::CoreModule: return s.modules.size();
+    case Space::CoreInstance: return s.core_instances.size();
+    case Space::Func: return s.funcs.size();
+    case Space::Value: return s.values;
+    case Space::Type: return s.types.size();
+    case Space::Component: return s.components.size();
+    case Space::Instance: return s.instances.size();
+    case Space::None: return 0;
+    }
+    return 0;
+}
+
+Result<void> Decoder::check_index(const Reader&, Scope& s, SortIdx si, size_t at) {
+    if (si.index >= space_size(s, si.space))
+        return Reader::invalid_at(
+            at, fmt::format("{} index {} out of bounds", space_name(si.space), si.index));
+    return {};
+}
+
+Result<ExternType> Decoder::extern_of(const Reader&, Scope& s, SortIdx si, size_t at) {
+    ExternType et;
+    switch (si.space) {
+    case Space::CoreModule: et.sort = Sort::CoreModule; return et;
+    case Space::Func:
+        et.sort = Sort::Func;
+        et.func = s.funcs[si.index];
+        return et;
+    case Space::Type: {
+        et.sort = Sort::Type;
+        const DefType& dt = s.types[si.index];
+        if (dt.kind == DefType::Kind::Resource)
+            et.resource = dt.resource;
+        else if (dt.kind == DefType::Kind::Val)
+            et.value_type = dt.val;
+        else
+            return Reader::invalid_at(at, "only value and resource types can be exported");
+        return et;
+    }
+    case Space::Component:
+        et.sort = Sort::Component;
+        et.component = s.components[si.index];
+        return et;
+    case Space::Instance:
+        et.sort = Sort::Instance;
+        et.instance = s.instances[si.index];
+        return et;
+    case Space::Value: return Reader::invalid_at(at, "values are not supported");
+    default:
+        return Reader::invalid_at(at, fmt::format("a core {} cannot be exported or passed to a "
+                                                  "component",
+                                                  space_name(si.space)));
+    }
+}
+
+Result<wasm::ExternType> Decoder::core_extern_of(Scope& s, SortIdx si) {
+    wasm::ExternType et;
+    switch (si.space) {
+    case Space::CoreFunc:
+        et.kind = wasm::ExternKind::Func;
+        et.func = s.core_funcs[si.index];
+        return et;
+    case Space::CoreTable: return s.core_tables[si.index];
+    case Space::CoreMemory: return s.core_memories[si.index];
+    case Space::CoreGlobal: return s.core_globals[si.index];
+    default:
+        return Error(ErrorKind::Invalid,
+                     fmt::format("core {} cannot be a core instance export", space_name(si.space)));
+    }
+}
+
+static bool limits_match(const wasm::Limits& provided, const wasm::Limits& expected) {
+    if (provided.min < expected.min) return false;
+    if (expected.max) {
+        if (!provided.max || *provided.max > *expected.max) return false;
+    }
+    return true;
+}
+
+static bool core_extern_matches(const wasm::ExternType& p, const wasm::ExternType& e) {
+    if (p.kind != e.kind) return false;
+    switch (p.kind) {
+    case wasm::ExternKind::Func: return p.func == e.func;
+    case wasm::ExternKind::Table:
+        return p.table.element == e.table.element && limits_match(p.table.limits, e.table.limits);
+    case wasm::ExternKind::Memory: return limits_match(p.memory.limits, e.memory.limits);
+    case wasm::ExternKind::Global: return p.global == e.global;
+    }
+    return false;
+}
+
+Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+    Def def;
+    def.space = Space::CoreInstance;
+    CoreExports exports;
+    if (kind == 0x00) {
+        def.op = Def::Op::CoreInstantiate;
+        size_t mat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        if (def.a >= s.modules.size())
+            return Reader::invalid_at(mat, fmt::format("module index {} out of bounds", def.a));
+        const wasm::Module* module = s.modules[def.a];
+        if (!module)
+            return Reader::invalid_at(mat, "instantiating an imported core module is not "
+                                           "supported");
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::map<std::string, uint32_t> args;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t aat = r.offset();
+            CIRRUS_TRY_ASSIGN(std::string name, r.name());
+            CIRRUS_TRY_ASSIGN(uint8_t sort, r.byte());
+            if (sort != 0x12)
+                return Reader::malformed_at(aat, "core instantiation argument must be an instance");
+            size_t iat = r.offset();
+            CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+            if (idx >= s.core_instances.size())
+                return Reader::invalid_at(iat,
+                                          fmt::format("core instance index {} out of bounds", idx));
+            if (!args.emplace(name, idx).second)
+                return Reader::invalid_at(aat, fmt::format("duplicate module instantiation "
+                                                           "argument named `{}`",
+                                                           name));
+            def.args.push_back({name, {Space::CoreInstance, idx}});
+        }
+        for (const auto& imp : module->imports()) {
+            auto it = args.find(imp.module);
+            if (it == args.end())
+                return Reader::invalid_at(at, fmt::format("missing module instantiation argument "
+                                                          "named `{}`",
+                                                          imp.module));
+            const CoreExports& inst = s.core_instances[it->second];
+            const wasm::ExternType* found = nullptr;
+            for (const auto& [n, t] : inst) {
+                if (n == imp.name) found = &t;
+            }
+            if (!found)
+                return Reader::invalid_at(at, fmt::format("module instantiation argument `{}` "
+                                                          "does not export an item named `{}`",
+                                                          imp.module, imp.name));
+            if (!core_extern_matches(*found, imp.type))
+                return Reader::invalid_at(at, fmt::format("type mismatch for export `{}` of "
+                                                          "module instantiation argument `{}`",
+                                                          imp.name, imp.module));
+        }
+        for (const auto& ex : module->exports()) exports.emplace_back(ex.name, ex.type);
+    } else if (kind == 0x01) {
+        def.op = Def::Op::CoreInlineExports;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::set<std::string> names;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t nat = r.offset();
+            CIRRUS_TRY_ASSIGN(std::string name, r.name());
+            if (!names.insert(name).second)
+                return Reader::invalid_at(nat,
+                                          fmt::format("export name `{}` already defined", name));
+            CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, true));
+            CIRRUS_TRY_ASSIGN(wasm::ExternType et, core_extern_of(s, si));
+            exports.emplace_back(name, et);
+            def.args.push_back({name, si});
+        }
+    } else {
+        return Reader::malformed_at(at, fmt::format("invalid core instance kind 0x{:x}", kind));
+    }
+    s.core_instances.push_back(std::move(exports));
+    d.defs.push_back(std::move(def));
+    return {};
+}
+
+Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
+    Def def;
+    def.space = Space::Instance;
+    InstanceType it;
+    if (kind == 0x00) {
+        def.op = Def::Op::Instantiate;
+        size_t cat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        if (def.a >= s.components.size())
+            return Reader::invalid_at(cat, fmt::format("component index {} out of bounds", def.a));
+        const ComponentType* ct = s.components[def.a];
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::map<std::string, ExternType> args;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t aat = r.offset();
+            CIRRUS_TRY_ASSIGN(std::string name, r.name());
+            CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
+            CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, aat));
+            if (!args.emplace(name, et).second)
+                return Reader::invalid_at(aat, fmt::format("instantiation argument `{}` conflicts "
+                                                           "with previous argument",
+                                                           name));
+            def.args.push_back({name, si});
+        }
+        for (const auto& [name, expected] : ct->imports) {
+            auto found = args.find(name);
+            if (found == args.end())
+                return Reader::invalid_at(at, fmt::format("missing import named `{}`", name));
+            std::string why;
+            if (!extern_subtype(found->second, expected, &why))
+                return Reader::invalid_at(
+                    at, fmt::format("type mismatch for import `{}`: {}", name, why));
+        }
+        it.exports = ct->exports;
+    } else if (kind == 0x01) {
+        def.op = Def::Op::InlineExports;
+        CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+        std::set<std::string> names;
+        for (uint32_t i = 0; i < n; ++i) {
+            size_t nat = r.offset();
+            CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+            CIRRUS_TRY(add_name(r, names, name, nat, "instance export"));
+            CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
+            CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, nat));
+            it.exports.emplace_back(name, et);
+            def.args.push_back({name, si});
+        }
+    } else {
+        return Reader::malformed_at(at, fmt::format("invalid instance kind 0x{:x}", kind));
+    }
+    s.instances.push_back(types_->instance(std::move(it)));
+    d.defs.push_back(std::move(def));
+    return {};
+}
+
+Result<void> Decoder::alias(Reader& r, Scope& s, ComponentData* d) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t sort_byte, r.byte());
+    Space space;
+    if (sort_byte == 0x00) {
+        CIRRUS_TRY_ASSIGN(uint8_t c, r.byte());
+        switch (c) {
+        case 0x00: space = Space::CoreFunc; break;
+        case 0x01: space = Space::CoreTable; break;
+        case 0x02: space = Space::CoreMemory; break;
+        case 0x03: space = Space::CoreGlobal; break;
+        case 0x04: space = Space::CoreTag; break;
+        case 0x10: space = Space::CoreType; break;
+        case 0x11: space = Space::CoreModule; break;
+        case 0x12: space = Space::CoreInstance; break;
+        default: return Reader::malformed_at(at, fmt::format("invalid core sort 0x{:x}", c));
+        }
+    } else {
+        switch (sort_byte) {
+        case 0x01: space = Space::Func; break;
+        case 0x02: space = Space::Value; break;
+        case 0x03: space = Space::Type; break;
+        case 0x04: space = Space::Component; break;
+        case 0x05: space = Space::Instance; break;
+        default: return Reader::malformed_at(at, fmt::format("invalid sort 0x{:x}", sort_byte));
+        }
+    }
+    CIRRUS_TRY_ASSIGN(uint8_t target, r.byte());
+    Def def;
+    def.space = space;
+    if (target == 0x00) {
+        def.op = Def::Op::AliasExport;
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        CIRRUS_TRY_ASSIGN(def.name, r.name());
+        if (def.a >= s.instances.size())
+            return Reader::invalid_at(iat, fmt::format("instance index {} out of bounds", def.a));
+        if (!s.is_component && space != Space::Instance && space != Space::Type)
+            return Reader::invalid_at(at, "only instance and type export aliases are allowed in "
+                                          "type declarations");
+        const ExternType* et = s.instances[def.a]->find(def.name);
+        if (!et)
+            return Reader::invalid_at(
+                iat, fmt::format("instance {} has no export named `{}`", def.a, def.name));
+        if (space_of(et->sort) != space)
+            return Reader::invalid_at(iat, fmt::format("export `{}` of instance {} is a {}, not "
+                                                       "a {}",
+                                                       def.name, def.a, sort_name(et->sort),
+                                                       space_name(space)));
+        push_extern(s, *et, d, &def);
+    } else if (target == 0x01) {
+        def.op = Def::Op::AliasCoreExport;
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        CIRRUS_TRY_ASSIGN(def.name, r.name());
+        if (!s.is_component)
+            return Reader::invalid_at(at, "core export aliases are not allowed in type "
+                                          "declarations");
+        if (def.a >= s.core_instances.size())
+            return Reader::invalid_at(iat,
+                                      fmt::format("core instance index {} out of bounds", def.a));
+        const wasm::ExternType* found = nullptr;
+        for (const auto& [n, t] : s.core_instances[def.a]) {
+            if (n == def.name) found = &t;
+        }
+        if (!found)
+            return Reader::invalid_at(
+                iat, fmt::format("core instance {} has no export named `{}`", def.a, def.name));
+        Space want = Space::None;
+        switch (found->kind) {
+        case wasm::ExternKind::Func: want = Space::CoreFunc; break;
+        case wasm::ExternKind::Table: want = Space::CoreTable; break;
+        case wasm::ExternKind::Memory: want = Space::CoreMemory; break;
+        case wasm::ExternKind::Global: want = Space::CoreGlobal; break;
+        }
+        if (want != space)
+            return Reader::invalid_at(iat, fmt::format("export `{}` of core instance {} is not a "
+                                                       "{}",
+                                                       def.name, def.a, space_name(space)));
+        switch (space) {
+        case Space::CoreFunc: s.core_funcs.push_back(found->func); break;
+        case Space::CoreTable: s.core_tables.push_back(*found); break;
+        case Space::CoreMemory: s.core_memories.push_back(*found); break;
+        case Space::CoreGlobal: s.core_globals.push_back(*found); break;
+        default: break;
+        }
+    } else if (target == 0x02) {
+        def.op = Def::Op::AliasOuter;
+        size_t cat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.b, r.u32());
+        if (space != Space::Type && space != Space::CoreType && space != Space::CoreModule &&
+            space != Space::Component)
+            return Reader::invalid_at(at, "outer aliases may only refer to types, modules and "
+                                          "components");
+        if (!s.is_component && space != Space::Type && space != Space::CoreType)
+            return Reader::invalid_at(at, "only type outer aliases are allowed in type "
+                                          "declarations");
+        Scope* target_scope = &s;
+        for (uint32_t i = 0; i < def.a; ++i) {
+            target_scope = target_scope->parent;
+            if (!target_scope)
+                return Reader::invalid_at(cat,
+                                          fmt::format("invalid outer alias count of {}", def.a));
+        }
+        if (def.b >= space_size(*target_scope, space))
+            return Reader::invalid_at(
+                iat, fmt::format("{} index {} out of bounds", space_name(space), def.b));
+        switch (space) {
+        case Space::Type:
+            s.types.push_back(target_scope->types[def.b]);
+            def.resource = target_scope->types[def.b].resource;
+            break;
+        case Space::CoreType: s.core_types.push_back(target_scope->core_types[def.b]); break;
+        case Space::CoreModule: s.modules.push_back(target_scope->modules[def.b]); break;
+        case Space::Component: s.components.push_back(target_scope->components[def.b]); break;
+        default: break;
+        }
+    } else {
+        return Reader::malformed_at(at, fmt::format("invalid alias target 0x{:x}", target));
+    }
+    if (d) d->defs.push_back(std::move(def));
+    return {};
+}
+
+Result<CanonOptions> Decoder::canon_options(Reader& r, Scope& s) {
+    CanonOptions o;
+    bool have_encoding = false;
+    CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
+    for (uint32_t i = 0; i < n; ++i) {
+        size_t at = r.offset();
+        CIRRUS_TRY_ASSIGN(uint8_t op, r.byte());
+        switch (op) {
+        case 0x00:
+        case 0x01:
+        case 0x02:
+            if (have_encoding)
+                return Reader::invalid_at(at, "canonical encoding option `utf8` conflicts with "
+                                              "another encoding option");
+            have_encoding = true;
+            o.encoding = op;
+            break;
+        case 0x03: {
+            if (o.memory) return Reader::invalid_at(at, "`memory` is specified more than once");
+            CIRRUS_TRY_ASSIGN(uint32_t m, r.u32());
+            if (m >= s.core_memories.size())
+                return Reader::invalid_at(at, fmt::format("memory index {} out of bounds", m));
+            o.memory = m;
+            break;
+        }
+        case 0x04: {
+            if (o.realloc) return Reader::invalid_at(at, "`realloc` is specified more than once");
+            CIRRUS_TRY_ASSIGN(uint32_t f, r.u32());
+            if (f >= s.core_funcs.size())
+                return Reader::invalid_at(at,
+                                          fmt::format("core function index {} out of bounds", f));
+            wasm::FuncType want{
+                {wasm::ValType::I32, wasm::ValType::I32, wasm::ValType::I32, wasm::ValType::I32},
+                {wasm::ValType::I32}};
+            if (!(s.core_funcs[f] == want))
+                return Reader::invalid_at(at, "canonical option `realloc` uses a core function "
+                                              "with an incorrect signature");
+            o.realloc = f;
+            break;
+        }
+        case 0x05: {
+            if (o.post_return)
+                return Reader::invalid_at(at, "`post-return` is specified more than once");
+            CIRRUS_TRY_ASSIGN(uint32_t f, r.u32());
+            if (f >= s.core_funcs.size())
+                return Reader::invalid_at(at,
+                                          fmt::format("core function index {} out of bounds", f));
+            o.post_return = f;
+            break;
+        }
+        case 0x06:
+        case 0x07: return Reader::invalid_at(at, "async canonical options are not supported");
+        default:
+            return Reader::malformed_at(at, fmt::format("invalid canonical option 0x{:x}", op));
+        }
+    }
+    return o;
+}
+
+static std::string core_sig(const std::vector<wasm::ValType>& p,
+                            const std::vector<wasm::ValType>& r) {
+    return wasm::FuncType{p, r}.to_string();
+}
+
+Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
+    size_t at = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t op, r.byte());
+    Def def;
+    auto resource_operand = [&]() -> Result<const ResourceType*> {
+        size_t iat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        if (def.a >= s.types.size())
+            return Reader::invalid_at(iat, fmt::format("type index {} out of bounds", def.a));
+        if (s.types[def.a].kind != DefType::Kind::Resource)
+            return Reader::invalid_at(iat,
+                                      fmt::format("type index {} is not a resource type", def.a));
+        return s.types[def.a].resource;
+    };
+    using VT = wasm::ValType;
+    switch (op) {
+    case 0x00: {
+        CIRRUS_TRY_ASSIGN(uint8_t z, r.byte());
+        if (z != 0x00) return Reader::malformed_at(at, "invalid canon lift encoding");
+        def.op = Def::Op::CanonLift;
+        def.space = Space::Func;
+        size_t fat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        if (def.a >= s.core_funcs.size())
+            return Reader::invalid_at(fat,
+                                      fmt::format("core function index {} out of bounds", def.a));
+        CIRRUS_TRY_ASSIGN(def.opts, canon_options(r, s));
+        size_t tat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint32_t ti, r.u32());
+        if (ti >= s.types.size() || s.types[ti].kind != DefType::Kind::Func)
+            return Reader::invalid_at(tat, fmt::format("type index {} is not a function type", ti));
+        def.func_type = s.types[ti].func;
+        FlatSignature sig = flatten_functype(*def.func_type, true);
+        const wasm::FuncType& core = s.core_funcs[def.a];
+        if (core.params != sig.params || core.results != sig.results)
+            return Reader::invalid_at(fat, fmt::format("lowered function type `{}` does not match "
+                                                       "the core function's type `{}`",
+                                                       core_sig(sig.params, sig.results),
+                                                       core.to_string()));
+        bool needs_memory = sig.params_in_memory || sig.results_in_memory;
+        bool needs_realloc = sig.params_in_memory;
+        for (const auto& [n, t] : def.func_type->params) {
+            if (contains_memory_type(t)) needs_memory = needs_realloc = true;
+        }
+        if (contains_memory_type(def.func_type->result)) needs_memory = true;
+        if (needs_memory && !def.opts.memory)
+            return Reader::invalid_at(at, "canonical option `memory` is required");
+        if (needs_realloc && !def.opts.realloc)
+            return Reader::invalid_at(at, "canonical option `realloc` is required");
+        if (def.opts.post_return) {
+            const wasm::FuncType& pr = s.core_funcs[*def.opts.post_return];
+            if (pr.params != sig.results || !pr.results.empty())
+                return Reader::invalid_at(at, "canonical option `post-return` uses a core "
+                                              "function with an incorrect signature");
+        }
+        s.funcs.push_back(def.func_type);
+        break;
+    }
+    case 0x01: {
+        CIRRUS_TRY_ASSIGN(uint8_t z, r.byte());
+        if (z != 0x00) return Reader::malformed_at(at, "invalid canon lower encoding");
+        def.op = Def::Op::CanonLower;
+        def.space = Space::CoreFunc;
+        size_t fat = r.offset();
+        CIRRUS_TRY_ASSIGN(def.a, r.u32());
+        if (def.a >= s.funcs.size())
+            return Reader::invalid_at(fat, fmt::format("function index {} out of bounds", def.a));
+        CIRRUS_TRY_ASSIGN(def.opts, canon_options(r, s));
+        def.func_type = s.funcs[def.a];
+        FlatSignature sig = flatten_functype(*def.func_type, false);
+        bool needs_memory = sig.params_in_memory || sig.results_in_memory;
+        bool needs_realloc = false;
+        for (const auto& [n, t] : def.func_type->params) {
+            if (contains_memory_type(t)) needs_memory = true;
+        }
+        if (contains_memory_type(def.func_type->result)) needs_memory = needs_realloc = true;
+        if (needs_memory && !def.opts.memory)
+            return Reader::invalid_at(at, "canonical option `memory` is required");
+        if (needs_realloc && !def.opts.realloc)
+            return Reader::invalid_at(at, "canonical option `realloc` is required");
+        if (def.opts.post_return)
+            return Reader::invalid_at(at, "canonical option `post-return` cannot be used on a "
+                                          "lowered function");
+        s.core_funcs.push_back(wasm::FuncType{sig.params, sig.results});
+        break;
+    }
+    case 0x02:
+    case 0x03:
+    case 0x04: {
+        def.op = op == 0x02   ? Def::Op::ResourceNew
+                 : op == 0x03 ? Def::Op::ResourceDrop
+                              : Def::Op::ResourceRep;
+        def.space = Space::CoreFunc;
+        CIRRUS_TRY_ASSIGN(def.resource, resource_operand());
+        if (op != 0x03 && !s.local_resources.count(def.resource))
+            return Reader::invalid_at(at, "resource.new and resource.rep need a resource type "
+                                          "defined by this component");
+        if (op == 0x02)
+            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {VT::I32}});
+        else if (op == 0x03)
+            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {}});
+        else
+            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {VT::I32}});
+        break;
+    }
+    case 0x07: return Reader::invalid_at(at, "resource.drop async is not supported");
+    default:
+        return Reader::invalid_at(at, fmt::format("canonical function 0x{:x} (async, threads or "
+                                                  "error-context) is not supported",
+                                                  op));
+    }
+    d.defs.push_back(std::move(def));
+    return {};
+}
+
+Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
+    size_t nat = r.offset();
+    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+    CIRRUS_TRY(add_name(r, s.import_names, name, nat, "import"));
+    CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, s, name));
+    s.imports.emplace_back(name, et);
+    Def def;
+    def.op = Def::Op::Import;
+    def.name = name;
+    def.ext = et;
+    push_extern(s, et, d, &def);
+    if (d) d->defs.push_back(std::move(def));
+    return {};
+}
+
+Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
+    size_t nat = r.offset();
+    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+    CIRRUS_TRY(add_name(r, s.export_names, name, nat, "export"));
+    CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
+    CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, nat));
+    size_t tat = r.offset();
+    CIRRUS_TRY_ASSIGN(uint8_t has_type, r.byte());
+    if (has_type == 0x01) {
+        CIRRUS_TRY_ASSIGN(ExternType ascribed, extern_type(r, s, name));
+        std::string why;
+        if (!extern_subtype(et, ascribed, &why))
+            return Reader::invalid_at(tat,
+                                      fmt::format("type mismatch in export `{}`: {}", name, why));
+        // A resource exported under an ascribed `sub resource` bound keeps the identity of
+        // the resource it names.
+        if (!(ascribed.sort == Sort::Type && ascribed.resource)) et = ascribed;
+    } else if (has_type != 0x00) {
+        return Reader::malformed_at(tat, "invalid optional export type");
+    }
+    if (et.sort == Sort::Type && et.value_type && et.value_type->name != name) {
+        ValType named = *et.value_type;
+        named.name = name;
+        et.value_type = types_->val(std::move(named));
+    }
+    if (et.sort == Sort::Func) {
+        for (const auto& [pn, pt] : et.func->params) (void)pn, (void)pt;
+    }
+    s.exports.emplace_back(name, et);
+    Def def;
+    def.op = Def::Op::Export;
+    def.name = name;
+    def.target = si;
+    def.ext = et;
+    push_extern(s, et, &d, &def);
+    d.defs.push_back(std::move(def));
+    return {};
+}
+
+Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& data, int depth) {
+    if (depth > 100) return r.invalid("components nested too deeply");
+    size_t start = r.offset();
+    CIRRUS_TRY_ASSIGN(auto magic, r.bytes(4));
+    if (magic[0] != 0x00 || magic[1] != 0x61 || magic[2] != 0x73 || magic[3] != 0x6d)
+        return Reader::malformed_at(start, "magic header not detected");
+    CIRRUS_TRY_ASSIGN(auto version, r.bytes(4));
+    if (version[0] == 0x01 && version[1] == 0x00 && version[2] == 0x00 && version[3] == 0x00)
+        return Reader::malformed_at(start + 4, "this is a core module, not a component");
+    if (version[0] != 0x0d || version[1] != 0x00 || version[2] != 0x01 || version[3] != 0x00)
+        return Reader::malformed_at(start + 4, "unknown component version or layer");
+    while (!r.at_end()) {
+        size_t sat = r.offset();
+        CIRRUS_TRY_ASSIGN(uint8_t id, r.byte());
+        CIRRUS_TRY_ASSIGN(uint32_t size, r.u32());
+        if (size > r.remaining())
+            return Reader::malformed_at(sat, "section size exceeds the end of the component");
+        size_t body_at = r.offset();
+        CIRRUS_TRY_ASSIGN(auto body, r.bytes(size));
+        Reader s(body.data(), body.data() + body.size(), body_at);
+        auto each = [&](auto&& fn) -> Result<void> {
+            CIRRUS_TRY_ASSIGN(uint32_t n, s.count());
+            for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(fn());
+            return s.expect_end("section");
+        };
+        switch (id) {
+        case 0: {
+            CIRRUS_TRY(s.name());
+            break;
+        }
+        case 1: {
+            auto compiled = wasm::Module::compile(engine_, body);
+            if (!compiled.ok()) {
+                Error e = std::move(compiled).error();
+                e.message = fmt::format("core module at offset 0x{:x}: {}", body_at, e.message);
+                return e;
+            }
+            data.modules.push_back(std::move(compiled).value());
+            scope.modules.push_back(data.modules.back().get());
+            Def def;
+            def.op = Def::Op::CoreModule;
+            def.space = Space::CoreModule;
+            def.a = static_cast<uint32_t>(data.modules.size() - 1);
+            data.defs.push_back(std::move(def));
+            break;
+        }
+        case 2: CIRRUS_TRY(each([&] { return core_instance(s, scope, data); })); break;
+        case 3:
+            CIRRUS_TRY(each([&]() -> Result<void> {
+                size_t tat = s.offset();
+                CIRRUS_TRY_ASSIGN(auto ct, core_type(s, scope));
+                (void)tat;
+                scope.core_types.push_back(std::move(ct));
+                Def def;
+                def.op = Def::Op::Type;
+                def.space = Space::CoreType;
+                data.defs.push_back(std::move(def));
+                return {};
+            }));
+            break;
+        case 4: {
+            auto nested = std::make_unique<ComponentData>();
+            nested->types = data.types;
+            Scope inner;
+            inner.parent = &scope;
+            CIRRUS_TRY(component_body(s, inner, *nested, depth + 1));
+            nested->type = types_->component(ComponentType{inner.imports, inner.exports});
+            scope.components.push_back(nested->type);
+            data.components.push_back(std::move(nested));
+            Def def;
+            def.op = Def::Op::Component;
+            def.space = Space::Component;
+            def.a = static_cast<uint32_t>(data.components.size() - 1);
+            data.defs.push_back(std::move(def));
+            break;
+        }
+        case 5: CIRRUS_TRY(each([&] { return instance(s, scope, data); })); break;
+        case 6: CIRRUS_TRY(each([&] { return alias(s, scope, &data); })); break;
+        case 7:
+            CIRRUS_TRY(each([&]() -> Result<void> {
+                size_t tat = s.offset();
+                CIRRUS_TRY_ASSIGN(uint8_t op, s.peek());
+                Def def;
+                def.op = Def::Op::Type;
+                def.space = Space::Type;
+                if (op == 0x3f) {
+                    s.byte().value();
+                    CIRRUS_TRY_ASSIGN(auto rep, core_val_type(s));
+                    if (rep != wasm::ValType::I32)
+                        return Reader::invalid_at(tat, "resources can only be represented by "
+                                                       "`i32`");
+                    CIRRUS_TRY_ASSIGN(uint8_t has_dtor, s.byte());
+                    if (has_dtor == 0x01) {
+                        size_t fat = s.offset();
+                        CIRRUS_TRY_ASSIGN(uint32_t f, s.u32());
+                        if (f >= scope.core_funcs.size())
+                            return Reader::invalid_at(fat, fmt::format("core function index {} "
+                                                                       "out of bounds",
+                                                                       f));
+                        if (!(scope.core_funcs[f] == wasm::FuncType{{wasm::ValType::I32}, {}}))
+                            return Reader::invalid_at(fat, "resource destructor must have type "
+                                                           "[i32] -> []");
+                        def.b = f + 1;
+                    } else if (has_dtor != 0x00) {
+                        return Reader::malformed_at(tat, "invalid optional destructor");
+                    }
+                    const ResourceType* rt = types_->resource("");
+                    scope.local_resources.insert(rt);
+                    DefType dt;
+                    dt.kind = DefType::Kind::Resource;
+                    dt.resource = rt;
+                    scope.types.push_back(dt);
+                    def.resource = rt;
+                } else {
+                    CIRRUS_TRY_ASSIGN(DefType dt, def_type(s, scope));
+                    scope.types.push_back(dt);
+                }
+                data.defs.push_back(std::move(def));
+                return {};
+            }));
+            break;
+        case 8: CIRRUS_TRY(each([&] { return canon(s, scope, data); })); break;
+        case 9:
+            return Reader::invalid_at(sat, "start definitions (component values) are not "
+                                           "supported");
+        case 10: CIRRUS_TRY(each([&] { return import(s, scope, &data); })); break;
+        case 11: CIRRUS_TRY(each([&] { return export_(s, scope, data); })); break;
+        case 12: return Reader::invalid_at(sat, "value definitions are not supported");
+        default: return Reader::malformed_at(sat, fmt::format("unknown section id {}", id));
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+const char* space_name(Space space) {
+    switch (space) {
+    case Space::CoreFunc: return "core function";
+    case Space::CoreTable: return "core table";
+    case Space::CoreMemory: return "core memory";
+    case Space::CoreGlobal: return "core global";
+    case Space::CoreTag: return "core tag";
+    case Space::CoreType: return "core type";
+    case Space::CoreModule: return "module";
+    case Space::CoreInstance: return "core instance";
+    case Space::Func: return "function";
+    case Space::Value: return "value";
+    case Space::Type: return "type";
+    case Space::Component: return "component";
+    case Space::Instance: return "instance";
+    case Space::None: return "none";
+    }
+    return "?";
+}
+
+Space space_of(Sort sort) {
+    switch (sort) {
+    case Sort::CoreModule: return Space::CoreModule;
+    case Sort::Func: return Space::Func;
+    case Sort::Value: return Space::Value;
+    case Sort::Type: return Space::Type;
+    case Sort::Component: return Space::Component;
+    case Sort::Instance: return Space::Instance;
+    }
+    return Space::None;
+}
+
+Result<std::unique_ptr<ComponentData>> decode_component(const wasm::Engine& engine,
+                                                        std::span<const uint8_t> bytes) {
+    auto data = std::make_unique<ComponentData>();
+    data->types = std::make_shared<TypeArena>();
+    Decoder decoder(engine, data->types);
+    Reader r(bytes.data(), bytes.data() + bytes.size(), 0);
+    Scope scope;
+    CIRRUS_TRY(decoder.component_body(r, scope, *data, 0));
+    data->type = data->types->component(ComponentType{scope.imports, scope.exports});
+    return data;
+}
+
+} // namespace cirrus::component::detail
