@@ -272,7 +272,10 @@ void register_invoke(CLI::App& app) {
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("function", args->func_name, "The exported function to call")->required();
-    cmd->add_option("args", args->args, "Arguments, parsed by the parameter types");
+    cmd->add_option("args", args->args,
+                    "Arguments by the parameter types: integers (decimal or 0x hex), floats "
+                    "(also nan, inf, nan:0x...), null or N for references; write `--` before "
+                    "them when one starts with -inf or -nan");
     cmd->add_option("--fuel", args->fuel, "Fuel units (function entries and loop iterations)");
     cmd->add_option("--timeout-ms", args->timeout_ms, "Interrupt the guest after this long");
     cmd->callback([args] {
