@@ -81,10 +81,13 @@ bool trap_text_matches(const std::string& actual, const std::string& expected) {
 
 enum class Outcome { Pass, Fail, Skip };
 
+// The binary modules wast2json wrote, by file name.
+using ModuleFiles = std::unordered_map<std::string, std::vector<uint8_t>>;
+
 class ScriptRunner {
 public:
-    ScriptRunner(fs::path dir, std::string script, const Options& options, std::ostream& out)
-        : dir_(std::move(dir)), script_(std::move(script)), options_(options), out_(out),
+    ScriptRunner(ModuleFiles files, std::string script, const Options& options, std::ostream& out)
+        : files_(std::move(files)), script_(std::move(script)), options_(options), out_(out),
           store_(engine_) {}
 
     Result<void> init() { return define_spectest(store_, linker_, options_.print_to); }
@@ -138,8 +141,9 @@ private:
     Result<std::shared_ptr<const Module>> compile(const json& command) {
         std::string filename = string_field(command, "filename");
         if (filename.empty()) return make_error(ErrorKind::Usage, "command without a module file");
-        CIRRUS_TRY_ASSIGN(std::vector<uint8_t> bytes, read_binary(dir_ / filename));
-        return Module::compile(engine_, bytes);
+        auto it = files_.find(filename);
+        if (it == files_.end()) return make_error(ErrorKind::Io, "wast2json wrote no " + filename);
+        return Module::compile(engine_, it->second);
     }
 
     Outcome run_module(const json& command) {
@@ -329,7 +333,7 @@ private:
         return Outcome::Pass;
     }
 
-    fs::path dir_;
+    ModuleFiles files_;
     std::string script_;
     const Options& options_;
     std::ostream& out_;
@@ -351,12 +355,15 @@ Result<json> read_json(const fs::path& path) {
     return document;
 }
 
-} // namespace
+// A converted script: its commands and every binary module they name, read into memory so
+// that the temporary folder is gone before any guest code runs (a crash or a timeout kill of
+// the engine then leaves nothing behind).
+struct LoadedScript {
+    json commands;
+    ModuleFiles files;
+};
 
-Result<Tally> run_file(const std::string& path, const Options& options, std::ostream& out) {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-        return make_error(ErrorKind::Io, fmt::format("{}: no such file", path));
+Result<LoadedScript> load_script(const std::string& path, const Options& options) {
     CIRRUS_TRY_ASSIGN(TempDir dir, TempDir::create("cirrus-wast"));
     std::string tool = options.wast2json.empty() ? default_wast2json : options.wast2json;
     CIRRUS_TRY_ASSIGN(fs::path json_path, convert_script(tool, path, dir.path()));
@@ -365,10 +372,28 @@ Result<Tally> run_file(const std::string& path, const Options& options, std::ost
     if (commands == document.end() || !commands->is_array())
         return make_error(ErrorKind::Malformed,
                           fmt::format("{}: no \"commands\" list", json_path.string()));
+    LoadedScript script;
+    for (const json& command : *commands) {
+        std::string filename = string_field(command, "filename");
+        if (filename.empty() || fs::path(filename).extension() != ".wasm" ||
+            script.files.count(filename) != 0)
+            continue;
+        CIRRUS_TRY_ASSIGN(script.files[filename], read_binary(dir.path() / filename));
+    }
+    script.commands = std::move(*commands);
+    return script;
+}
 
-    ScriptRunner runner(dir.path(), path, options, out);
+} // namespace
+
+Result<Tally> run_file(const std::string& path, const Options& options, std::ostream& out) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return make_error(ErrorKind::Io, fmt::format("{}: no such file", path));
+    CIRRUS_TRY_ASSIGN(LoadedScript script, load_script(path, options));
+    ScriptRunner runner(std::move(script.files), path, options, out);
     CIRRUS_TRY(runner.init());
-    runner.run(*commands);
+    runner.run(script.commands);
     return runner.tally();
 }
 
