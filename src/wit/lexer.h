@@ -100,6 +100,12 @@ struct Token {
     Span span;
 };
 
+// The parser and resolvers return false with their error recorded; this propagates it.
+#define WIT_TRY(expr)                                                                              \
+    do {                                                                                           \
+        if (!(expr)) return false;                                                                 \
+    } while (0)
+
 // Errors raised while lexing or parsing: the message and where it applies.
 struct SyntaxError {
     std::string message;

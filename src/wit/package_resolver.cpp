@@ -14,11 +14,6 @@
 
 namespace cirrus::wit::detail {
 
-#define WIT_TRY(expr)                                                                              \
-    do {                                                                                           \
-        if (!(expr)) return false;                                                                 \
-    } while (0)
-
 bool toposort(const char* kind, const IndexMap<std::string, std::vector<AstId>>& deps,
               std::vector<std::string>& order, Diag& err) {
     size_t n = deps.size();

@@ -9,11 +9,6 @@ namespace cirrus::wit::detail {
 
 namespace {
 
-#define WIT_TRY(expr)                                                                              \
-    do {                                                                                           \
-        if (!(expr)) return false;                                                                 \
-    } while (0)
-
 class Parser {
 public:
     Parser(std::string_view text, uint32_t base) : tokens_(text, base) {}

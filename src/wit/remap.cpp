@@ -12,11 +12,6 @@
 
 namespace cirrus::wit::detail {
 
-#define WIT_TRY(expr)                                                                              \
-    do {                                                                                           \
-        if (!(expr)) return false;                                                                 \
-    } while (0)
-
 namespace {
 
 // Longest chain of interface dependencies (or of types cloned by an `include`) followed
