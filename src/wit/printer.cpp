@@ -4,6 +4,7 @@
 #include "cirrus/wit/printer.h"
 
 #include "lexer.h"
+#include "parser.h"
 
 #include <fmt/format.h>
 
@@ -16,6 +17,40 @@
 namespace cirrus::wit {
 
 namespace {
+
+// `///` lines for `docs`. Parsing doc comments trims and re-indents them, so the lines are
+// rendered, read back the way the parser reads them, and rendered again until stable: then
+// printing what was parsed from the output gives the output again.
+std::vector<std::string> doc_comments(const Docs& docs) {
+    auto render = [](const std::string& text) {
+        std::vector<std::string> out;
+        size_t start = 0;
+        for (;;) {
+            size_t nl = text.find('\n', start);
+            std::string piece =
+                text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+            while (!piece.empty() && std::isspace(static_cast<unsigned char>(piece.back()))) {
+                piece.pop_back();
+            }
+            // The space keeps a line that starts with `/` from losing it.
+            out.push_back(piece.empty() ? "///" : "/// " + piece);
+            if (nl == std::string::npos) break;
+            start = nl + 1;
+        }
+        return out;
+    };
+    if (!docs.contents) return {};
+    std::string text = *docs.contents;
+    for (int round = 0; round < 4; ++round) {
+        detail::AstDocs ast;
+        ast.comments = render(text);
+        Docs reparsed = detail::docs_from_ast(ast);
+        if (!reparsed.contents) return {};
+        if (*reparsed.contents == text) break;
+        text = *reparsed.contents;
+    }
+    return render(text);
+}
 
 class Printer {
 public:
@@ -40,19 +75,7 @@ private:
         return detail::is_keyword(n) ? "%" + std::string(n) : std::string(n);
     }
     void docs(const Docs& d) {
-        if (!d.contents) return;
-        size_t start = 0;
-        const std::string& text = *d.contents;
-        for (;;) {
-            size_t nl = text.find('\n', start);
-            std::string_view piece = std::string_view(text).substr(
-                start, nl == std::string::npos ? std::string::npos : nl - start);
-            // A space after `///` on every line keeps lines that start with `/` or with
-            // indentation intact when the text is parsed again.
-            line(piece.empty() ? "///" : "/// " + std::string(piece));
-            if (nl == std::string::npos) break;
-            start = nl + 1;
-        }
+        for (const std::string& comment : doc_comments(d)) line(comment);
     }
     void stability(const Stability& s) {
         if (s.kind == Stability::Kind::Stable) {

@@ -1,4 +1,5 @@
 // Unit tests of the WIT front end: what a user writing WIT sees.
+#include "cirrus/wit/printer.h"
 #include "cirrus/wit/resolve.h"
 
 #include <gtest/gtest.h>
@@ -104,6 +105,26 @@ TEST(WitResolve, RejectsInvalidUtf8) {
     auto pkg = r.push_source("bad.wit", "package a:b;\n/// \xf6\x96\x91\x8f\ninterface i {}\n");
     ASSERT_FALSE(pkg.ok());
     EXPECT_NE(pkg.error().message.find("not valid utf-8"), std::string::npos);
+}
+
+// Doc comments with odd whitespace print to text that parses back to the same docs.
+TEST(WitPrint, DocCommentsAreAFixedPoint) {
+    const char* inputs[] = {
+        "package a:b;\n/// \r\r\t\r%_\rGGs.\ninterface i {}\n", // found by wit_fuzz
+        "package a:b;\n/// // a line that starts with slashes\n///   indented\ninterface i {}\n",
+        "package a:b;\n/**  first\n     second  \n*/\ninterface i {}\n",
+        "package a:b;\n//\t\ttabs\n// spaces\ninterface i {}\n",
+    };
+    for (const char* text : inputs) {
+        Resolve first;
+        auto p1 = first.push_source("docs.wit", text);
+        ASSERT_TRUE(p1.ok()) << p1.error().message;
+        std::string printed = print_resolve(first, *p1);
+        Resolve second;
+        auto p2 = second.push_source("printed.wit", printed);
+        ASSERT_TRUE(p2.ok()) << p2.error().message;
+        EXPECT_EQ(print_resolve(second, *p2), printed);
+    }
 }
 
 TEST(WitResolve, UnstableItemsFollowTheFeatureSet) {
