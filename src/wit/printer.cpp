@@ -41,14 +41,36 @@ std::vector<std::string> doc_comments(const Docs& docs) {
     };
     if (!docs.contents) return {};
     std::string text = *docs.contents;
-    for (int round = 0; round < 4; ++round) {
-        detail::AstDocs ast;
-        ast.comments = render(text);
-        Docs reparsed = detail::docs_from_ast(ast);
-        if (!reparsed.contents) return {};
-        if (*reparsed.contents == text) break;
-        text = *reparsed.contents;
+    // Returns true when `text` reads back unchanged; else moves it one step closer.
+    auto settle = [&](std::string& t) {
+        for (int round = 0; round < 4; ++round) {
+            detail::AstDocs ast;
+            ast.comments = render(t);
+            Docs reparsed = detail::docs_from_ast(ast);
+            if (!reparsed.contents) {
+                t.clear();
+                return true;
+            }
+            if (*reparsed.contents == t) return true;
+            t = *reparsed.contents;
+        }
+        return false;
+    };
+    if (!settle(text)) {
+        // Indentation mixing spaces with other whitespace never settles: make it spaces.
+        bool at_line_start = true;
+        for (char& c : text) {
+            if (c == '\n') {
+                at_line_start = true;
+            } else if (at_line_start && std::isspace(static_cast<unsigned char>(c))) {
+                c = ' ';
+            } else {
+                at_line_start = false;
+            }
+        }
+        settle(text);
     }
+    if (text.empty()) return {};
     return render(text);
 }
 
