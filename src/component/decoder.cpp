@@ -165,24 +165,33 @@ std::string lower_ascii(std::string_view s) {
     return out;
 }
 
-// label ::= word ('-' word)*; word ::= [a-z][0-9a-z]* | [A-Z][0-9A-Z]*
+// label ::= first-fragment ('-' fragment)* (Explainer "Import and Export Definitions"): the
+// first fragment starts with a letter; each fragment is all lower case or all upper case, digits
+// allowed anywhere after that.
 bool valid_label(std::string_view s) {
     if (!s.empty() && s[0] == '%') s.remove_prefix(1);
     if (s.empty()) return false;
+    bool first = true;
     size_t i = 0;
     while (true) {
-        if (i >= s.size()) return false;
-        char c = s[i];
-        bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
-        if (!lower && !upper) return false;
-        ++i;
+        size_t start = i;
+        bool lower = false, upper = false;
         while (i < s.size() && s[i] != '-') {
-            char d = s[i];
-            bool digit = d >= '0' && d <= '9';
-            if (!(digit || (lower && d >= 'a' && d <= 'z') || (upper && d >= 'A' && d <= 'Z')))
+            char c = s[i];
+            if (c >= 'a' && c <= 'z') {
+                lower = true;
+            } else if (c >= 'A' && c <= 'Z') {
+                upper = true;
+            } else if (!(c >= '0' && c <= '9')) {
                 return false;
+            }
             ++i;
         }
+        if (i == start || (lower && upper)) return false;
+        if (first &&
+            !((s[start] >= 'a' && s[start] <= 'z') || (s[start] >= 'A' && s[start] <= 'Z')))
+            return false;
+        first = false;
         if (i == s.size()) return true;
         ++i; // '-'
     }
@@ -1454,8 +1463,10 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
         named.name = name;
         et.value_type = types_->val(std::move(named));
     }
-    if (et.sort == Sort::Func) {
-        for (const auto& [pn, pt] : et.func->params) (void)pn, (void)pt;
+    if (et.sort == Sort::Type && et.resource && et.resource->name.empty()) {
+        // A resource defined here takes the name it is first exported under (for messages and
+        // WIT); the arena owns it and nothing has read the name yet.
+        const_cast<ResourceType*>(et.resource)->name = name;
     }
     s.exports.emplace_back(name, et);
     Def def;

@@ -502,11 +502,13 @@ static bool parse_int(std::string_view tok, T& out) {
 
 std::optional<Val> WaveParser::value(const ValType* t) {
     skip_ws();
+    size_t start = pos();
     switch (t->kind) {
     case TypeKind::Bool: {
         auto tok = token();
         if (tok == "true") return Val::boolean(true);
         if (tok == "false") return Val::boolean(false);
+        set_pos(start);
         fail("expected `true` or `false`");
         return std::nullopt;
     }
@@ -525,6 +527,7 @@ std::optional<Val> WaveParser::value(const ValType* t) {
                      : t->kind == TypeKind::S32 ? INT32_MAX
                                                 : INT64_MAX;
         if (!parse_int(tok, x) || x < lo || x > hi) {
+            set_pos(start);
             fail(fmt::format("invalid {} `{}`", type_kind_name(t->kind), tok));
             return std::nullopt;
         }
@@ -541,6 +544,7 @@ std::optional<Val> WaveParser::value(const ValType* t) {
                       : t->kind == TypeKind::U32 ? UINT32_MAX
                                                  : UINT64_MAX;
         if (!parse_int(tok, x) || x > hi) {
+            set_pos(start);
             fail(fmt::format("invalid {} `{}`", type_kind_name(t->kind), tok));
             return std::nullopt;
         }
@@ -565,6 +569,7 @@ std::optional<Val> WaveParser::value(const ValType* t) {
             }
             x = std::strtod(tmp.c_str(), &end);
             if (end != tmp.c_str() + tmp.size() || tmp == "infinity" || tmp == "NaN") {
+                set_pos(start);
                 fail(fmt::format("invalid float `{}`", tok));
                 return std::nullopt;
             }

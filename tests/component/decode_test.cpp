@@ -1,0 +1,185 @@
+// Decoding and validation: malformed and invalid components give errors with byte offsets,
+// never a crash; a component's type prints as WIT.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+namespace cirrus::component::test {
+namespace {
+
+std::vector<uint8_t> header() {
+    return {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+}
+
+std::vector<uint8_t> with_section(uint8_t id, std::vector<uint8_t> body) {
+    auto bytes = header();
+    bytes.push_back(id);
+    bytes.push_back(static_cast<uint8_t>(body.size()));
+    bytes.insert(bytes.end(), body.begin(), body.end());
+    return bytes;
+}
+
+Error compile_error(const std::vector<uint8_t>& bytes) {
+    wasm::Engine engine;
+    auto c = Component::compile(engine, bytes);
+    EXPECT_FALSE(c.ok());
+    return c.ok() ? Error() : c.error();
+}
+
+TEST(Decode, MalformedHeaders) {
+    EXPECT_NE(compile_error({}).message.find("unexpected end"), std::string::npos);
+    Error magic = compile_error({0x00, 0x61, 0x73, 0x6e, 0x0d, 0x00, 0x01, 0x00});
+    EXPECT_EQ(magic.kind, ErrorKind::Malformed);
+    EXPECT_NE(magic.message.find("magic header"), std::string::npos);
+    Error core = compile_error({0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00});
+    EXPECT_NE(core.message.find("core module, not a component"), std::string::npos);
+    Error version = compile_error({0x00, 0x61, 0x73, 0x6d, 0x0c, 0x00, 0x01, 0x00});
+    EXPECT_NE(version.message.find("unknown component version"), std::string::npos);
+}
+
+TEST(Decode, SectionErrorsCarryOffsets) {
+    auto bytes = header();
+    bytes.insert(bytes.end(), {0x07, 0x10, 0x01});
+    Error size = compile_error(bytes);
+    EXPECT_NE(size.message.find("section size exceeds the end of the component (at offset 0x8)"),
+              std::string::npos)
+        << size.message;
+    Error unknown = compile_error(with_section(13, {}));
+    EXPECT_NE(unknown.message.find("unknown section id 13 (at offset 0x8)"), std::string::npos)
+        << unknown.message;
+}
+
+TEST(Decode, IndexAndTypeRulesAreChecked) {
+    // alias export "f" of instance 0, with no instance defined
+    Error alias = compile_error(with_section(6, {0x01, 0x01, 0x00, 0x00, 0x01, 'f'}));
+    EXPECT_EQ(alias.kind, ErrorKind::Invalid);
+    EXPECT_NE(alias.message.find("instance index 0 out of bounds (at offset 0xd)"),
+              std::string::npos)
+        << alias.message;
+    // a record with no fields
+    Error record = compile_error(with_section(7, {0x01, 0x72, 0x00}));
+    EXPECT_NE(record.message.find("record type must have at least one field"), std::string::npos)
+        << record.message;
+    // flags with 33 labels
+    std::vector<uint8_t> flags = {0x01, 0x6e, 33};
+    for (int i = 0; i < 33; ++i) {
+        flags.push_back(2);
+        flags.push_back('a' + static_cast<uint8_t>(i / 26));
+        flags.push_back('a' + static_cast<uint8_t>(i % 26));
+    }
+    auto fb = header();
+    fb.push_back(7);
+    fb.push_back(static_cast<uint8_t>(flags.size() & 0x7f) | 0x80);
+    fb.push_back(static_cast<uint8_t>(flags.size() >> 7));
+    fb.insert(fb.end(), flags.begin(), flags.end());
+    EXPECT_NE(compile_error(fb).message.find("cannot have more than 32 flags"), std::string::npos);
+    // own of a type that is not a resource: (type u32) (type (own 0))
+    Error own = compile_error(with_section(7, {0x02, 0x79, 0x69, 0x00}));
+    EXPECT_NE(own.message.find("type index 0 is not a resource type"), std::string::npos)
+        << own.message;
+    // function type with two parameters named alike (case-insensitively)
+    Error dup = compile_error(
+        with_section(7, {0x01, 0x40, 0x02, 0x01, 'a', 0x79, 0x01, 'A', 0x79, 0x01, 0x00}));
+    EXPECT_NE(dup.message.find("conflicts with previous parameter name"), std::string::npos)
+        << dup.message;
+    // a kebab-case violation in an import name: (import "a_b" (func (type 0)))
+    Error name =
+        compile_error({0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x05, 0x01, 0x40, 0x00,
+                       0x01, 0x00, 0x0a, 0x08, 0x01, 0x00, 0x03, 'a',  '_',  'b',  0x01, 0x00});
+    EXPECT_NE(name.message.find("`a_b` is not a valid extern name (at offset 0x12)"),
+              std::string::npos)
+        << name.message;
+}
+
+TEST(Decode, CanonLiftTypeMustMatchTheCoreFunction) {
+    auto bytes = read_test_file("invalid-lift.wasm");
+    wasm::Engine engine;
+    auto c = Component::compile(engine, bytes);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().kind, ErrorKind::Invalid);
+    EXPECT_NE(c.error().message.find("lowered function type `(param i32)` does not match the "
+                                     "core function's type `(param i64)`"),
+              std::string::npos)
+        << c.error().message;
+}
+
+// Every prefix and every single-byte corruption of real components decodes or fails cleanly.
+TEST(Decode, TruncatedAndCorruptedInputsNeverCrash) {
+    wasm::Engine engine;
+    for (const char* name : {"greeter.wasm", "resources.wasm", "nested.wasm"}) {
+        auto bytes = read_test_file(name);
+        ASSERT_FALSE(bytes.empty());
+        for (size_t n = 0; n < bytes.size(); ++n) {
+            std::span<const uint8_t> prefix(bytes.data(), n);
+            auto c = Component::compile(engine, prefix);
+            // A prefix that ends between sections can be a valid component; any other fails.
+            if (!c.ok()) {
+                EXPECT_TRUE(c.error().kind == ErrorKind::Malformed ||
+                            c.error().kind == ErrorKind::Invalid)
+                    << name << " prefix " << n << ": " << c.error().to_string();
+            }
+        }
+        for (size_t i = 0; i < bytes.size(); i += 3) {
+            auto copy = bytes;
+            copy[i] ^= 0x5a;
+            auto c = Component::compile(engine, copy);
+            if (!c.ok()) {
+                EXPECT_FALSE(c.error().message.empty());
+            } else {
+                // Whatever still validates must instantiate or fail with an error.
+                Store store(engine);
+                (void)Linker().instantiate(store, *c);
+            }
+        }
+    }
+}
+
+TEST(Inspect, WorldAsWit) {
+    wasm::Engine engine;
+    auto greeter = load(engine, "greeter");
+    ASSERT_TRUE(greeter);
+    EXPECT_EQ(greeter->world_wit(), R"(package root:component;
+
+world root {
+  export local:greeter-demo/greet;
+}
+
+package local:greeter-demo {
+  interface greet {
+    greet: func(name: string) -> string;
+  }
+}
+)");
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    EXPECT_EQ(caller->world_wit("caller"), R"(package root:component;
+
+world caller {
+  import local:greeter-demo/greet;
+  export run: func(name: string) -> string;
+  export run-empty: func() -> string;
+  export post-returns: func() -> u32;
+}
+
+package local:greeter-demo {
+  interface greet {
+    greet: func(name: string) -> string;
+  }
+}
+)");
+}
+
+TEST(Inspect, ResourcesAndTypes) {
+    wasm::Engine engine;
+    auto c = load(engine, "resources");
+    ASSERT_TRUE(c);
+    std::string wit = c->world_wit();
+    EXPECT_NE(wit.find("import token: resource;"), std::string::npos) << wit;
+    EXPECT_NE(wit.find("export [constructor]counter: func(value: u32) -> counter;"),
+              std::string::npos)
+        << wit;
+    EXPECT_NE(wit.find("export keep-borrow: func(t: borrow<token>);"), std::string::npos) << wit;
+}
+
+} // namespace
+} // namespace cirrus::component::test

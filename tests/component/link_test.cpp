@@ -1,0 +1,156 @@
+// Linking: components built from C with clang-19 and `jco new`, one's import satisfied by the
+// other's export in the same store (strings copied from one linear memory to the other), host
+// interfaces defined in C++, and the errors for missing and mismatched imports.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+namespace cirrus::component::test {
+namespace {
+
+constexpr const char* greet_iface = "local:greeter-demo/greet";
+
+TEST(Link, GreeterExportsItsInterface) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto greeter = load(engine, "greeter");
+    ASSERT_TRUE(greeter);
+    auto inst = Linker().instantiate(store, greeter);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    Func* greet = (*inst)->get_func("local:greeter-demo/greet#greet");
+    ASSERT_NE(greet, nullptr);
+    for (int i = 0; i < 3; ++i) { // post-return frees the result each time
+        auto r = store.call(greet, std::vector<Val>{Val::string("world")});
+        ASSERT_TRUE(r.ok()) << r.error().to_string();
+        EXPECT_EQ((*r)->as_string(), "Hello, world!");
+    }
+}
+
+TEST(Link, ComponentToComponent) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto greeter = load(engine, "greeter");
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(greeter && caller);
+    auto g = Linker().instantiate(store, greeter);
+    ASSERT_TRUE(g.ok()) << g.error().to_string();
+    Linker linker;
+    ASSERT_TRUE(linker.define_instance(greet_iface, (*g)->get_instance(greet_iface)).ok());
+    auto c = linker.instantiate(store, caller);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    auto r = store.call((*c)->get_func("run"), std::vector<Val>{Val::string("wörld")});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ((*r)->as_string(), "[Hello, wörld!]");
+    auto e = store.call((*c)->get_func("run-empty"), std::vector<Val>{});
+    ASSERT_TRUE(e.ok()) << e.error().to_string();
+    EXPECT_EQ((*e)->as_string(), "[Hello, !]");
+    auto posts = store.call((*c)->get_func("post-returns"), std::vector<Val>{});
+    ASSERT_TRUE(posts.ok());
+    EXPECT_EQ((*posts)->as_u64(), 1u); // run has a post-return, run-empty has none
+}
+
+TEST(Link, HostImplementsTheInterface) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    FuncType ft;
+    ft.params = {{"name", ValType::primitive(TypeKind::String)}};
+    ft.result = ValType::primitive(TypeKind::String);
+    std::vector<std::string> seen;
+    linker.define_func(greet_iface, "greet", linker.types().func(ft),
+                       [&](CallContext&, std::span<const Val> args) -> Result<std::optional<Val>> {
+                           seen.push_back(args[0].as_string());
+                           return std::optional<Val>(Val::string("hi " + args[0].as_string()));
+                       });
+    auto c = linker.instantiate(store, caller);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    auto r = store.call((*c)->get_func("run"), std::vector<Val>{Val::string("host")});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ((*r)->as_string(), "[hi host]");
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0], "host");
+}
+
+TEST(Link, HostErrorsBecomeTraps) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    FuncType ft;
+    ft.params = {{"name", ValType::primitive(TypeKind::String)}};
+    ft.result = ValType::primitive(TypeKind::String);
+    linker.define_func(greet_iface, "greet", linker.types().func(ft),
+                       [](CallContext&, std::span<const Val>) -> Result<std::optional<Val>> {
+                           return Error(ErrorKind::Other, "the host says no");
+                       });
+    auto c = linker.instantiate(store, caller);
+    ASSERT_TRUE(c.ok());
+    auto r = store.call((*c)->get_func("run"), std::vector<Val>{Val::string("x")});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::Trap);
+    EXPECT_NE(r.error().message.find("the host says no"), std::string::npos);
+}
+
+TEST(Link, MissingImportIsNamed) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    auto c = Linker().instantiate(store, caller);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().kind, ErrorKind::Unlinkable);
+    EXPECT_NE(c.error().message.find(greet_iface), std::string::npos) << c.error().message;
+}
+
+TEST(Link, MismatchedImportSaysWhatDiffers) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    FuncType ft;
+    ft.params = {{"name", ValType::primitive(TypeKind::U32)}};
+    ft.result = ValType::primitive(TypeKind::String);
+    linker.define_func(greet_iface, "greet", linker.types().func(ft),
+                       [](CallContext&, std::span<const Val>) -> Result<std::optional<Val>> {
+                           return std::optional<Val>(Val::string(""));
+                       });
+    auto c = linker.instantiate(store, caller);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().kind, ErrorKind::Unlinkable);
+    EXPECT_NE(c.error().message.find("parameter `name`: expected string, found u32"),
+              std::string::npos)
+        << c.error().message;
+
+    Linker missing_func;
+    missing_func.define_func(greet_iface, "hello", linker.types().func(ft),
+                             [](CallContext&, std::span<const Val>) -> Result<std::optional<Val>> {
+                                 return std::optional<Val>();
+                             });
+    auto c2 = missing_func.instantiate(store, caller);
+    ASSERT_FALSE(c2.ok());
+    EXPECT_NE(c2.error().message.find("missing export `greet`"), std::string::npos)
+        << c2.error().message;
+}
+
+TEST(Link, NestedShimAndStartFunction) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto nested = load(engine, "nested");
+    ASSERT_TRUE(nested);
+    auto inst = Linker().instantiate(store, nested);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    auto started = store.call((*inst)->get_func("local:demo/math#started"), std::vector<Val>{});
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    EXPECT_EQ((*started)->as_u64(), 42u); // the core start function ran at instantiation
+    auto sum = store.call((*inst)->get_func("local:demo/math#add"),
+                          std::vector<Val>{Val::u32(2), Val::u32(40)});
+    ASSERT_TRUE(sum.ok());
+    EXPECT_EQ((*sum)->as_u64(), 42u);
+}
+
+} // namespace
+} // namespace cirrus::component::test
