@@ -3,6 +3,8 @@
 // interfaces defined in C++, and the errors for missing and mismatched imports.
 #include "support.h"
 
+#include "cirrus/component/typed.h"
+
 #include <gtest/gtest.h>
 
 namespace cirrus::component::test {
@@ -150,6 +152,76 @@ TEST(Link, NestedShimAndStartFunction) {
                           std::vector<Val>{Val::u32(2), Val::u32(40)});
     ASSERT_TRUE(sum.ok());
     EXPECT_EQ((*sum)->as_u64(), 42u);
+}
+
+} // namespace
+} // namespace cirrus::component::test
+
+namespace cirrus::component::test {
+namespace {
+
+TEST(Typed, HostFunctionsAndCallsInPlainCpp) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    define_typed(linker, greet_iface, "greet", {"name"},
+                 [](std::string name) { return "hey " + name; });
+    auto inst = linker.instantiate(store, caller);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    auto run = TypedFunc<std::string(std::string)>::lookup(**inst, "run");
+    ASSERT_TRUE(run.ok()) << run.error().to_string();
+    auto r = run->call(store, "you");
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(*r, "[hey you]");
+
+    auto wrong = TypedFunc<uint32_t(std::string)>::lookup(**inst, "run");
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_NE(wrong.error().message.find("func(name: string) -> string"), std::string::npos)
+        << wrong.error().message;
+}
+
+TEST(Typed, CompositeTypesRoundTrip) {
+    wasm::Engine engine;
+    Store store(engine);
+    auto component = load(engine, "roundtrip");
+    ASSERT_TRUE(component);
+    Linker linker;
+    for (const auto& [name, et] : component->type().imports) {
+        linker.define_func("", name, et.func,
+                           [](CallContext&, std::span<const Val> a) -> Result<std::optional<Val>> {
+                               return std::optional<Val>(a[0]);
+                           });
+    }
+    auto inst = linker.instantiate(store, component);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+
+    using Strings = std::vector<std::string>;
+    auto list = TypedFunc<Strings(Strings)>::lookup(**inst, "list-string");
+    ASSERT_TRUE(list.ok()) << list.error().to_string();
+    EXPECT_EQ(*list->call(store, Strings{"a", "", "b"}), (Strings{"a", "", "b"}));
+
+    auto opt = TypedFunc<std::optional<std::string>(std::optional<std::string>)>::lookup(
+        **inst, "option-string");
+    ASSERT_TRUE(opt.ok());
+    EXPECT_EQ(*opt->call(store, std::string("x")), std::optional<std::string>("x"));
+    EXPECT_EQ(*opt->call(store, std::nullopt), std::nullopt);
+
+    using Tup = std::tuple<uint8_t, std::string, double>;
+    auto tup = TypedFunc<Tup(Tup)>::lookup(**inst, "tuple");
+    ASSERT_TRUE(tup.ok()) << tup.error().to_string();
+    EXPECT_EQ(*tup->call(store, Tup{1, "two", 3.0}), (Tup{1, "two", 3.0}));
+
+    using Res = Expected<uint32_t, std::string>;
+    auto res = TypedFunc<Res(Res)>::lookup(**inst, "result");
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(*res->call(store, Res::err("no")), Res::err("no"));
+    EXPECT_EQ(*res->call(store, Res::ok(7)), Res::ok(7));
+
+    auto u64 = TypedFunc<uint64_t(uint64_t)>::lookup(**inst, "u64");
+    ASSERT_TRUE(u64.ok());
+    EXPECT_EQ(*u64->call(store, UINT64_MAX), UINT64_MAX);
 }
 
 } // namespace
