@@ -250,6 +250,9 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             std::map<std::string, RItem> child_args;
             for (const auto& arg : def.args) child_args[arg.name] = item_at(s, arg.target);
             auto [child, child_parent] = s.components[def.a];
+            if (!child)
+                return Error(ErrorKind::Unlinkable, "instantiating a component that was imported "
+                                                    "or exported as a value is not supported");
             CIRRUS_TRY_ASSIGN(Instance * inst,
                               run(*child, child_parent, child_args,
                                   fmt::format("{}/instance{}", st->name, s.instances.size())));
