@@ -40,6 +40,13 @@ inline uint64_t wr_F64(double v) {
     return std::bit_cast<uint64_t>(v);
 }
 
+// Immediate operands are one code word: i64 ones sign-extended from 32 bits, f32 ones their
+// bit pattern. (The validator never gives an f64 operation an immediate.)
+inline uint32_t imm_I32(uint32_t w) { return w; }
+inline uint64_t imm_I64(uint32_t w) { return static_cast<uint64_t>(int64_t(int32_t(w))); }
+inline float imm_F32(uint32_t w) { return std::bit_cast<float>(w); }
+inline double imm_F64(uint32_t w) { return std::bit_cast<double>(uint64_t(w)); }
+
 template <typename C>
 inline uint64_t load_ext_I32(C v) {
     return static_cast<uint32_t>(v);
@@ -171,16 +178,23 @@ Result<void> Interpreter::call(Func* func, uint64_t* args_and_results) {
 }
 
 Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
-    static void* const labels[] = {
-#define CIRRUS_X_NAME(name) &&L_##name,
-#define CIRRUS_X_NUM(code, name, ...) &&L_##name,
-        CIRRUS_CONTROL_OPS(CIRRUS_X_NAME) CIRRUS_UNARY_OPS(CIRRUS_X_NUM)
-            CIRRUS_BINARY_OPS(CIRRUS_X_NUM) CIRRUS_TRAPPING_BINARY_OPS(CIRRUS_X_NUM)
-                CIRRUS_TRUNC_OPS(CIRRUS_X_NUM) CIRRUS_TRUNC_SAT_OPS(CIRRUS_X_NUM)
-                    CIRRUS_LOAD_OPS(CIRRUS_X_NUM) CIRRUS_STORE_OPS(CIRRUS_X_NUM)
-#undef CIRRUS_X_NAME
-#undef CIRRUS_X_NUM
-    };
+#define CIRRUS_L_N(name) &&L_##name,
+#define CIRRUS_L_X(code, name, ...) &&L_##name,
+#define CIRRUS_L_IMM(code, name, ...) &&L_##name##Imm,
+#define CIRRUS_L_BRIF(code, name, ...) &&L_BrIf##name,
+#define CIRRUS_L_BRIF_IMM(code, name, ...) &&L_BrIf##name##Imm,
+#define CIRRUS_L_BRUNLESS(code, name, ...) &&L_BrUnless##name,
+#define CIRRUS_L_BRUNLESS_IMM(code, name, ...) &&L_BrUnless##name##Imm,
+    static void* const labels[] = {CIRRUS_ALL_OPS(CIRRUS_L_N, CIRRUS_L_X, CIRRUS_L_IMM, CIRRUS_L_BRIF,
+                                                  CIRRUS_L_BRIF_IMM, CIRRUS_L_BRUNLESS,
+                                                  CIRRUS_L_BRUNLESS_IMM)};
+#undef CIRRUS_L_N
+#undef CIRRUS_L_X
+#undef CIRRUS_L_IMM
+#undef CIRRUS_L_BRIF
+#undef CIRRUS_L_BRIF_IMM
+#undef CIRRUS_L_BRUNLESS
+#undef CIRRUS_L_BRUNLESS_IMM
     static_assert(sizeof(labels) / sizeof(labels[0]) == op_count);
 
     const size_t entry_depth = frames_.size();
@@ -193,7 +207,6 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
     Instance* inst = entry->instance_;
     uint64_t* fp = entry_fp;
     const uint32_t* pc = nullptr;
-    const uint32_t* code_base = nullptr;
     uint8_t* mem = nullptr;
     uint64_t mem_size = 0;
     Func* callee = nullptr;
@@ -203,16 +216,20 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
     ErrorKind trap_kind = ErrorKind::Trap;
     std::string host_message;
 
-    auto load_memory = [&]() {
-        if (!inst->memories_.empty()) {
-            mem = inst->memories_[0]->base_;
-            mem_size = inst->memories_[0]->size_;
-        } else {
-            mem = nullptr;
-            mem_size = 0;
-        }
-    };
 
+// Memory 0 of the current instance is cached in registers; reloaded after anything that may
+// have grown it or switched instances. (A macro, not a lambda: capturing the registers by
+// reference would force them into memory.)
+#define LOAD_MEMORY()                                                                              \
+    do {                                                                                           \
+        if (!inst->memories_.empty()) {                                                            \
+            mem = inst->memories_[0]->base_;                                                       \
+            mem_size = inst->memories_[0]->size_;                                                  \
+        } else {                                                                                   \
+            mem = nullptr;                                                                         \
+            mem_size = 0;                                                                          \
+        }                                                                                          \
+    } while (0)
 #define NEXT() goto* labels[*pc]
 #define SLOT(i) fp[pc[i]]
 #define TRAP(msg)                                                                                  \
@@ -240,9 +257,8 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
         std::memset(fp + code->num_params, 0,
                     (code->num_locals - code->num_params) * sizeof(uint64_t));
         stack_top_ = fp + code->frame_slots;
-        code_base = code->code.data();
-        pc = code_base;
-        load_memory();
+        pc = code->code.data();
+        LOAD_MEMORY();
         CHECK_INTERRUPT();
         NEXT();
     }
@@ -268,7 +284,7 @@ do_call:
             trap_message = host_message.c_str();
             goto trap;
         }
-        load_memory();
+        LOAD_MEMORY();
         pc = ret_pc;
         NEXT();
     }
@@ -286,10 +302,9 @@ do_call:
         stack_top_ = fp + code->frame_slots;
         if (callee->instance_ != inst) {
             inst = callee->instance_;
-            load_memory();
+            LOAD_MEMORY();
         }
-        code_base = code->code.data();
-        pc = code_base;
+        pc = code->code.data();
         CHECK_INTERRUPT();
         NEXT();
     }
@@ -303,30 +318,29 @@ do_return : {
     }
     fp = f.fp;
     code = f.code;
-    code_base = code->code.data();
     stack_top_ = fp + code->frame_slots;
     pc = f.ret_pc;
     if (f.instance != inst) {
         inst = f.instance;
     }
-    load_memory();
+    LOAD_MEMORY();
     NEXT();
 }
 
 L_Unreachable:
     TRAP("unreachable");
 L_Br:
-    pc = code_base + pc[1];
+    pc += static_cast<int32_t>(pc[1]);
     NEXT();
 L_BrIf:
     if (rd_I32(SLOT(1)))
-        pc = code_base + pc[2];
+        pc += static_cast<int32_t>(pc[2]);
     else
         pc += 3;
     NEXT();
 L_BrUnless:
     if (!rd_I32(SLOT(1)))
-        pc = code_base + pc[2];
+        pc += static_cast<int32_t>(pc[2]);
     else
         pc += 3;
     NEXT();
@@ -336,7 +350,7 @@ L_BrTable : {
     const uint32_t* entry = pc + 5 + 2 * (index < count ? index : count);
     uint32_t dst = entry[1];
     if (arity && dst != src) std::memmove(fp + dst, fp + src, arity * sizeof(uint64_t));
-    pc = code_base + entry[0];
+    pc += static_cast<int32_t>(entry[0]);
     NEXT();
 }
 L_Copy:
@@ -402,7 +416,7 @@ L_MemorySize:
     NEXT();
 L_MemoryGrow : {
     SLOT(1) = grow_memory(*inst->memories_[0], rd_I32(SLOT(2)));
-    load_memory();
+    LOAD_MEMORY();
     pc += 3;
     NEXT();
 }
@@ -523,6 +537,40 @@ L_End:
     }
     CIRRUS_BINARY_OPS(CIRRUS_X)
 #undef CIRRUS_X
+#define CIRRUS_X(code, name, in, out, expr)                                                        \
+    L_##name##Imm : {                                                                              \
+        auto a = rd_##in(SLOT(2));                                                                 \
+        auto b = imm_##in(pc[3]);                                                                  \
+        SLOT(1) = wr_##out(expr);                                                                  \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BrIf##name : {                                                                               \
+        auto a = rd_##in(SLOT(1));                                                                 \
+        auto b = rd_##in(SLOT(2));                                                                 \
+        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                            \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BrIf##name##Imm : {                                                                          \
+        auto a = rd_##in(SLOT(1));                                                                 \
+        auto b = imm_##in(pc[2]);                                                                  \
+        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                            \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BrUnless##name : {                                                                           \
+        auto a = rd_##in(SLOT(1));                                                                 \
+        auto b = rd_##in(SLOT(2));                                                                 \
+        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                            \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BrUnless##name##Imm : {                                                                      \
+        auto a = rd_##in(SLOT(1));                                                                 \
+        auto b = imm_##in(pc[2]);                                                                  \
+        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                            \
+        NEXT();                                                                                    \
+    }
+    CIRRUS_BINARY_OPS(CIRRUS_X)
+#undef CIRRUS_X
 #define CIRRUS_X(code, name, type, helper)                                                         \
     L_##name : {                                                                                   \
         auto a = rd_##type(SLOT(2));                                                               \
@@ -585,6 +633,7 @@ trap : {
     return make_trap(trap_kind, trap_message ? trap_message : "trap", code, inst, entry_depth);
 }
 #undef NEXT
+#undef LOAD_MEMORY
 #undef SLOT
 #undef TRAP
 #undef CHECK_INTERRUPT

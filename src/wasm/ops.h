@@ -223,18 +223,58 @@
     X(RefFunc)      /* dst, funcidx */                                                             \
     X(End)          /* returns to the host (sentinel frame) */
 
+// Every internal instruction in one order, shared by the Op enum and the interpreter's
+// dispatch table. N names a control instruction, X a numeric one; the five superinstruction
+// blocks repeat CIRRUS_BINARY_OPS: the operation with an immediate second operand, and a
+// conditional branch fused with the operation that computes its condition (branch if
+// nonzero / if zero; register and immediate forms).
+// clang-format off
+#define CIRRUS_ALL_OPS(N, X, IMM, BRIF, BRIF_IMM, BRUNLESS, BRUNLESS_IMM) \
+    CIRRUS_CONTROL_OPS(N)                                                 \
+    CIRRUS_UNARY_OPS(X)                                                   \
+    CIRRUS_BINARY_OPS(X)                                                  \
+    CIRRUS_BINARY_OPS(IMM)                                                \
+    CIRRUS_BINARY_OPS(BRIF)                                               \
+    CIRRUS_BINARY_OPS(BRIF_IMM)                                           \
+    CIRRUS_BINARY_OPS(BRUNLESS)                                           \
+    CIRRUS_BINARY_OPS(BRUNLESS_IMM)                                       \
+    CIRRUS_TRAPPING_BINARY_OPS(X)                                         \
+    CIRRUS_TRUNC_OPS(X)                                                   \
+    CIRRUS_TRUNC_SAT_OPS(X)                                               \
+    CIRRUS_LOAD_OPS(X)                                                    \
+    CIRRUS_STORE_OPS(X)
+// clang-format on
+
 namespace cirrus::wasm::detail {
 
+#define CIRRUS_OP_N(name) op_##name,
+#define CIRRUS_OP_X(code, name, ...) op_##name,
+#define CIRRUS_OP_IMM(code, name, ...) op_##name##Imm,
+#define CIRRUS_OP_BRIF(code, name, ...) op_BrIf##name,
+#define CIRRUS_OP_BRIF_IMM(code, name, ...) op_BrIf##name##Imm,
+#define CIRRUS_OP_BRUNLESS(code, name, ...) op_BrUnless##name,
+#define CIRRUS_OP_BRUNLESS_IMM(code, name, ...) op_BrUnless##name##Imm,
 enum Op : uint32_t {
-#define CIRRUS_X_NAME(name) op_##name,
-#define CIRRUS_X_NUM(code, name, ...) op_##name,
-    CIRRUS_CONTROL_OPS(CIRRUS_X_NAME) CIRRUS_UNARY_OPS(CIRRUS_X_NUM) CIRRUS_BINARY_OPS(CIRRUS_X_NUM)
-        CIRRUS_TRAPPING_BINARY_OPS(CIRRUS_X_NUM) CIRRUS_TRUNC_OPS(CIRRUS_X_NUM)
-            CIRRUS_TRUNC_SAT_OPS(CIRRUS_X_NUM) CIRRUS_LOAD_OPS(CIRRUS_X_NUM)
-                CIRRUS_STORE_OPS(CIRRUS_X_NUM)
-#undef CIRRUS_X_NAME
-#undef CIRRUS_X_NUM
-                    op_count
+    CIRRUS_ALL_OPS(CIRRUS_OP_N, CIRRUS_OP_X, CIRRUS_OP_IMM, CIRRUS_OP_BRIF, CIRRUS_OP_BRIF_IMM,
+                   CIRRUS_OP_BRUNLESS, CIRRUS_OP_BRUNLESS_IMM) op_count
 };
+#undef CIRRUS_OP_N
+#undef CIRRUS_OP_X
+#undef CIRRUS_OP_IMM
+#undef CIRRUS_OP_BRIF
+#undef CIRRUS_OP_BRIF_IMM
+#undef CIRRUS_OP_BRUNLESS
+#undef CIRRUS_OP_BRUNLESS_IMM
+
+// Where the superinstruction blocks start; each holds kNumBinaryOps entries in order.
+#define CIRRUS_OP_COUNT(...) +1
+constexpr uint32_t kNumBinaryOps = 0 CIRRUS_BINARY_OPS(CIRRUS_OP_COUNT);
+#undef CIRRUS_OP_COUNT
+constexpr uint32_t kFirstBinaryOp = op_I32Eq;
+constexpr uint32_t kFirstBinaryImmOp = op_I32EqImm;
+constexpr uint32_t kFirstBrIfOp = op_BrIfI32Eq;
+constexpr uint32_t kFirstBrIfImmOp = op_BrIfI32EqImm;
+constexpr uint32_t kFirstBrUnlessOp = op_BrUnlessI32Eq;
+constexpr uint32_t kFirstBrUnlessImmOp = op_BrUnlessI32EqImm;
 
 } // namespace cirrus::wasm::detail

@@ -23,9 +23,14 @@ constexpr ValType kUnknown = static_cast<ValType>(0);
 constexpr uint32_t kNoPos = UINT32_MAX;
 constexpr uint32_t kMaxLocals = 50000;
 
+// An operand stack entry: its type and the slot holding its value. A constant is not
+// written anywhere until something needs it in a slot ("lazy"), so that it can become an
+// instruction's immediate instead.
 struct Entry {
     ValType type;
     uint32_t slot;
+    bool is_const = false;
+    uint64_t value = 0; // the constant's bits
 };
 
 enum class FrameKind : uint8_t { Func, Block, Loop, If, Else };
@@ -76,13 +81,18 @@ private:
     uint32_t pc() const { return static_cast<uint32_t>(code_.code.size()); }
     void emit(std::initializer_list<uint32_t> words) {
         last_dst_pos_ = kNoPos;
+        instr_start_ = pc();
         code_.code.insert(code_.code.end(), words);
     }
+    // Branch targets are stored relative to the start of the branching instruction. A forward
+    // target's word holds that start until the target is known.
+    void patch_jump(uint32_t pos, uint32_t target) { code_.code[pos] = target - code_.code[pos]; }
     // Emits an instruction whose second word is the destination slot of its one result, and
     // pushes that result.
     void emit_result(ValType type, std::initializer_list<uint32_t> words_after_op, uint32_t op) {
         uint32_t dst = home(stack_.size());
         last_dst_pos_ = kNoPos;
+        instr_start_ = pc();
         code_.code.push_back(op);
         uint32_t dst_pos = pc();
         code_.code.push_back(dst);
@@ -103,13 +113,38 @@ private:
         ++lazy_total_;
         max_height_ = std::max<size_t>(max_height_, stack_.size());
     }
+    void push_const(ValType type, uint64_t value) {
+        stack_.push_back({type, home(stack_.size()), true, value});
+        ++lazy_total_;
+        max_height_ = std::max<size_t>(max_height_, stack_.size());
+    }
+    void emit_const(uint32_t dst, ValType type, uint64_t value) {
+        if (type == ValType::I32 || type == ValType::F32)
+            emit({op_Const32, dst, static_cast<uint32_t>(value)});
+        else
+            emit({op_Const64, dst, static_cast<uint32_t>(value), static_cast<uint32_t>(value >> 32)});
+    }
     void drop_entry(const Entry& e, size_t pos) {
+        if (e.is_const) {
+            --lazy_total_;
+            return;
+        }
         if (e.type != kUnknown && e.slot != home(pos) && e.slot < num_locals_) {
             --lazy_refs_[e.slot];
             --lazy_total_;
         }
     }
+    // Pops an entry; a constant is written to its home slot first, so the slot is valid.
     Result<Entry> pop() {
+        CIRRUS_TRY_ASSIGN(Entry e, pop_lazy());
+        if (e.is_const) {
+            if (emitting()) emit_const(e.slot, e.type, e.value);
+            e.is_const = false;
+        }
+        return e;
+    }
+    // Pops an entry and leaves a constant unwritten, for callers that handle constants.
+    Result<Entry> pop_lazy() {
         const Ctrl& c = ctrls_.back();
         if (stack_.size() == c.height) {
             if (c.unreachable) return Entry{kUnknown, 0};
@@ -121,7 +156,15 @@ private:
         return e;
     }
     Result<Entry> pop(ValType expected) {
-        CIRRUS_TRY_ASSIGN(Entry e, pop());
+        CIRRUS_TRY_ASSIGN(Entry e, pop_lazy(expected));
+        if (e.is_const) {
+            if (emitting()) emit_const(e.slot, e.type, e.value);
+            e.is_const = false;
+        }
+        return e;
+    }
+    Result<Entry> pop_lazy(ValType expected) {
+        CIRRUS_TRY_ASSIGN(Entry e, pop_lazy());
         if (e.type != expected && e.type != kUnknown && expected != kUnknown)
             return type_mismatch(expected, e.type);
         return e;
@@ -143,6 +186,12 @@ private:
     // Copies the entry at `pos` into its home slot if it still refers to a local.
     void materialize(size_t pos) {
         Entry& e = stack_[pos];
+        if (e.is_const) {
+            if (emitting()) emit_const(e.slot, e.type, e.value);
+            e.is_const = false;
+            --lazy_total_;
+            return;
+        }
         if (e.type == kUnknown || e.slot == home(pos)) return;
         if (emitting()) emit({op_Copy, home(pos), e.slot});
         if (e.slot < num_locals_) {
@@ -213,10 +262,10 @@ private:
     // Emits a jump to label `depth`'s target (forward ones are patched at the frame's end).
     void emit_jump_word(Ctrl& target) {
         if (target.kind == FrameKind::Loop) {
-            code_.code.push_back(target.start_pc);
+            code_.code.push_back(target.start_pc - instr_start_);
         } else {
             target.fixups.push_back(pc());
-            code_.code.push_back(0);
+            code_.code.push_back(instr_start_);
         }
     }
 
@@ -275,14 +324,55 @@ private:
             push(out);
         return {};
     }
+    static bool fits_immediate(ValType type, uint64_t value) {
+        if (type == ValType::I32 || type == ValType::F32) return true;
+        if (type == ValType::I64) return int64_t(int32_t(uint32_t(value))) == int64_t(value);
+        return false;
+    }
     Result<void> binary(uint32_t op, ValType in, ValType out) {
-        CIRRUS_TRY_ASSIGN(Entry b, pop(in));
+        CIRRUS_TRY_ASSIGN(Entry b, pop_lazy(in));
+        if (b.is_const && emitting() && op >= kFirstBinaryOp && op < kFirstBinaryOp + kNumBinaryOps &&
+            fits_immediate(in, b.value)) {
+            CIRRUS_TRY_ASSIGN(Entry a, pop(in));
+            emit_result(out, {a.slot, static_cast<uint32_t>(b.value)},
+                        op - kFirstBinaryOp + kFirstBinaryImmOp);
+            return {};
+        }
+        if (b.is_const && emitting()) emit_const(b.slot, b.type, b.value);
         CIRRUS_TRY_ASSIGN(Entry a, pop(in));
         if (emitting())
             emit_result(out, {a.slot, b.slot}, op);
         else
             push(out);
         return {};
+    }
+    // When the condition on top of the stack was computed by the instruction just emitted,
+    // and that was a binary operation, replaces it by a fused compare-and-branch. Returns
+    // false when it cannot (then the caller emits a plain branch on `cond`).
+    struct Fusable {
+        bool ok = false;
+        uint32_t start = 0, op = 0, a = 0, b = 0;
+    };
+    Fusable fusable_condition() const {
+        Fusable f;
+        if (last_dst_pos_ == kNoPos || stack_.size() != last_dst_height_) return f;
+        uint32_t op = code_.code[instr_start_];
+        bool reg = op >= kFirstBinaryOp && op < kFirstBinaryOp + kNumBinaryOps;
+        bool imm = op >= kFirstBinaryImmOp && op < kFirstBinaryImmOp + kNumBinaryOps;
+        if (!reg && !imm) return f;
+        f = {true, instr_start_, op, code_.code[instr_start_ + 2], code_.code[instr_start_ + 3]};
+        return f;
+    }
+    // Emits the fused branch for `f` (which must still be the last instruction) with the
+    // first word of its target left for the caller: branch when the condition is nonzero
+    // (`when_true`) or zero.
+    void emit_fused_branch(const Fusable& f, bool when_true) {
+        code_.code.resize(f.start);
+        bool imm = f.op >= kFirstBinaryImmOp;
+        uint32_t index = f.op - (imm ? kFirstBinaryImmOp : kFirstBinaryOp);
+        uint32_t base = when_true ? (imm ? kFirstBrIfImmOp : kFirstBrIfOp)
+                                  : (imm ? kFirstBrUnlessImmOp : kFirstBrUnlessOp);
+        emit({base + index, f.a, f.b});
     }
 
     const FunctionContext& ctx_;
@@ -297,6 +387,7 @@ private:
     size_t lazy_total_ = 0;
     size_t max_height_ = 0;
     uint32_t last_dst_pos_ = kNoPos;
+    uint32_t instr_start_ = 0;
     size_t last_dst_height_ = 0;
     size_t op_pos_ = 0;
 };
@@ -401,7 +492,7 @@ Result<void> FunctionValidator::op_end() {
                 emit({op_Return1, home(0)});
             else
                 emit({op_Return, home(0), static_cast<uint32_t>(n)});
-            for (uint32_t pos : c.fixups) code_.code[pos] = target;
+            for (uint32_t pos : c.fixups) patch_jump(pos, target);
         }
         ctrls_.pop_back();
         return {};
@@ -411,8 +502,8 @@ Result<void> FunctionValidator::op_end() {
             "type mismatch: if without else must have matching parameter and result types");
     CIRRUS_TRY(finish_frame_values(c));
     uint32_t end_pc = pc();
-    for (uint32_t pos : c.fixups) code_.code[pos] = end_pc;
-    if (c.else_fixup != kNoPos) code_.code[c.else_fixup] = end_pc;
+    for (uint32_t pos : c.fixups) patch_jump(pos, end_pc);
+    if (c.else_fixup != kNoPos) patch_jump(c.else_fixup, end_pc);
     std::vector<ValType> results = std::move(c.results);
     ctrls_.pop_back();
     for (ValType t : results) push(t);
@@ -427,9 +518,9 @@ Result<void> FunctionValidator::op_else() {
     if (emitting()) {
         emit({op_Br});
         c.fixups.push_back(pc());
-        code_.code.push_back(0);
+        code_.code.push_back(instr_start_);
     }
-    if (c.else_fixup != kNoPos) code_.code[c.else_fixup] = pc();
+    if (c.else_fixup != kNoPos) patch_jump(c.else_fixup, pc());
     c.else_fixup = kNoPos;
     c.kind = FrameKind::Else;
     c.unreachable = false;
@@ -456,6 +547,8 @@ Result<void> FunctionValidator::op_br(uint32_t depth) {
 }
 
 Result<void> FunctionValidator::op_br_if(uint32_t depth) {
+    Fusable fused = fusable_condition();
+    uint32_t code_end = pc();
     CIRRUS_TRY_ASSIGN(Entry cond, pop(ValType::I32));
     CIRRUS_TRY_ASSIGN(Ctrl * target, label(depth));
     const auto types = target->label_types();
@@ -473,16 +566,20 @@ Result<void> FunctionValidator::op_br_if(uint32_t depth) {
     }
     if (!emitting()) return {};
     if (!label_needs_copies(arity, target->height)) {
-        emit({op_BrIf, cond.slot});
+        if (fused.ok && pc() == code_end)
+            emit_fused_branch(fused, true);
+        else
+            emit({op_BrIf, cond.slot});
         emit_jump_word(*target);
         return {};
     }
     emit({op_BrUnless, cond.slot, 0});
     uint32_t skip_pos = pc() - 1;
+    code_.code[skip_pos] = instr_start_;
     emit_label_copies(arity, target->height);
     emit({op_Br});
     emit_jump_word(*target);
-    code_.code[skip_pos] = pc();
+    patch_jump(skip_pos, pc());
     last_dst_pos_ = kNoPos;
     return {};
 }
@@ -600,9 +697,13 @@ Result<void> FunctionValidator::op_local_set(uint32_t local, bool tee) {
     if (local >= num_locals_) return invalid(fmt::format("unknown local {}", local));
     ValType type = locals_[local];
     bool producer_on_top = last_dst_pos_ != kNoPos && stack_.size() == last_dst_height_;
-    CIRRUS_TRY_ASSIGN(Entry v, pop(type));
+    CIRRUS_TRY_ASSIGN(Entry v, pop_lazy(type));
     if (emitting()) {
-        if (v.slot == local) {
+        if (v.is_const) {
+            materialize_local(local);
+            emit_const(local, type, v.value);
+            v = {type, local};
+        } else if (v.slot == local) {
             // Writing a local its own value: nothing to do.
         } else if (producer_on_top && lazy_refs_[local] == 0 && v.slot == home(stack_.size())) {
             code_.code[last_dst_pos_] = local;
@@ -780,6 +881,8 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
     }
     case 0x04: { // if
         CIRRUS_TRY_ASSIGN(auto bt, block_type());
+        Fusable fused = fusable_condition();
+        uint32_t code_end = pc();
         CIRRUS_TRY_ASSIGN(Entry cond, pop(ValType::I32));
         CIRRUS_TRY_ASSIGN(auto params, pop_types(bt.first));
         for (size_t i = 0; i < params.size(); ++i) {
@@ -794,7 +897,11 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
         materialize_all();
         push_ctrl(FrameKind::If, bt.first, bt.second);
         if (emitting()) {
-            emit({op_BrUnless, cond.slot, 0});
+            if (fused.ok && pc() == code_end)
+                emit_fused_branch(fused, false);
+            else
+                emit({op_BrUnless, cond.slot});
+            code_.code.push_back(instr_start_);
             ctrls_.back().else_fixup = pc() - 1;
         }
         return {};
@@ -817,7 +924,7 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
     }
     case 0x11: return op_call_indirect();
     case 0x1A: { // drop
-        CIRRUS_TRY(pop());
+        CIRRUS_TRY(pop_lazy());
         return {};
     }
     case 0x1B: return op_select(std::nullopt);
@@ -928,37 +1035,22 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
     }
     case 0x41: {
         CIRRUS_TRY_ASSIGN(int32_t v, r_.s32());
-        if (emitting())
-            emit_result(ValType::I32, {static_cast<uint32_t>(v)}, op_Const32);
-        else
-            push(ValType::I32);
+        push_const(ValType::I32, static_cast<uint32_t>(v));
         return {};
     }
     case 0x42: {
         CIRRUS_TRY_ASSIGN(int64_t v, r_.s64());
-        uint64_t u = static_cast<uint64_t>(v);
-        if (emitting())
-            emit_result(ValType::I64, {static_cast<uint32_t>(u), static_cast<uint32_t>(u >> 32)},
-                        op_Const64);
-        else
-            push(ValType::I64);
+        push_const(ValType::I64, static_cast<uint64_t>(v));
         return {};
     }
     case 0x43: {
         CIRRUS_TRY_ASSIGN(uint32_t v, r_.fixed_u32());
-        if (emitting())
-            emit_result(ValType::F32, {v}, op_Const32);
-        else
-            push(ValType::F32);
+        push_const(ValType::F32, v);
         return {};
     }
     case 0x44: {
-        CIRRUS_TRY_ASSIGN(uint64_t u, r_.fixed_u64());
-        if (emitting())
-            emit_result(ValType::F64, {static_cast<uint32_t>(u), static_cast<uint32_t>(u >> 32)},
-                        op_Const64);
-        else
-            push(ValType::F64);
+        CIRRUS_TRY_ASSIGN(uint64_t v, r_.fixed_u64());
+        push_const(ValType::F64, v);
         return {};
     }
 #define CIRRUS_X(code, name, in, out, expr)                                                        \
