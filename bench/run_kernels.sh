@@ -229,7 +229,11 @@ done < <("$native" --list)
 
 # ---------------------------------------------------------------------------------------------
 echo
-echo "cirrus CPU kernels — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$script_dir" rev-parse --short HEAD 2>/dev/null || echo '?'), build '$build_type'"
+commit=$(git -C "$script_dir" rev-parse --short HEAD 2>/dev/null || echo '?')
+# The build compiles the working tree: say so when the engine there is not the commit's.
+[[ -n $(git -C "$script_dir/.." status --porcelain -- src include 2>/dev/null) ]] &&
+    commit+=" + uncommitted changes in src/ or include/"
+echo "cirrus CPU kernels — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, build '$build_type'"
 echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) ($(nproc) cores), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt")
 echo "native: $("$native_cc" --version | head -1) -O2 -fno-math-errno; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
