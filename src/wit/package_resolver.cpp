@@ -322,42 +322,37 @@ bool PackageResolver::resolve(UnresolvedPackage& out) {
     return true;
 }
 
+// Every `ns:pkg/name` path gets a placeholder interface (or world, for `include`) per name.
 void PackageResolver::populate_foreign_deps() {
-    for (const AstPackageFile& file : files_) {
-        (void)for_each_path(file.items,
-                            [&](const AstId*, const AstAttributes& attrs, const AstUsePath& path,
-                                const std::vector<AstUseName>*, PathUse use) {
-                                if (!path.package) return true;
-                                Stability stab;
-                                Diag saved = err_;
-                                if (!stability(attrs, stab))
-                                    err_ = saved; // reported where the item is resolved
-                                ForeignPackage* dep = foreign_package(path.package->name);
-                                if (!dep) {
-                                    pkg_.foreign_deps.push_back(
-                                        ForeignPackage{path.package->name, path.package->span, {}});
-                                    dep = &pkg_.foreign_deps.back();
-                                }
-                                ForeignItem* item = dep->items.find(path.name.name);
-                                if (!item) {
-                                    ForeignItem fresh;
-                                    if (use == PathUse::World) {
-                                        fresh.is_world = true;
-                                        fresh.id = alloc_world(path.name.span).index;
-                                        pkg_.foreign_world[fresh.id] = true;
-                                    } else {
-                                        fresh.id = alloc_interface(path.name.span).index;
-                                        pkg_.foreign_interface[fresh.id] = true;
-                                    }
-                                    // Allocation may have moved `dep`'s storage? No: foreign_deps
-                                    // is not touched.
-                                    dep->items.insert(path.name.name, fresh);
-                                    item = dep->items.find(path.name.name);
-                                }
-                                item->stabilities.push_back(stab);
-                                return true;
-                            });
-    }
+    PathVisitor visit = [&](const AstId*, const AstAttributes& attrs, const AstUsePath& path,
+                            const std::vector<AstUseName>*, PathUse use) {
+        if (!path.package) return true;
+        Stability stab;
+        Diag saved = err_;
+        if (!stability(attrs, stab)) err_ = saved; // reported where the item is resolved
+        ForeignPackage* dep = foreign_package(path.package->name);
+        if (!dep) {
+            pkg_.foreign_deps.push_back(ForeignPackage{path.package->name, path.package->span, {}});
+            dep = &pkg_.foreign_deps.back();
+        }
+        ForeignItem* item = dep->items.find(path.name.name);
+        if (!item) {
+            ForeignItem fresh;
+            if (use == PathUse::World) {
+                fresh.is_world = true;
+                fresh.id = alloc_world(path.name.span).index;
+                pkg_.foreign_world[fresh.id] = true;
+            } else {
+                fresh.id = alloc_interface(path.name.span).index;
+                pkg_.foreign_interface[fresh.id] = true;
+            }
+            dep->items.insert(path.name.name, fresh);
+            item = dep->items.find(path.name.name);
+        }
+        item->stabilities.push_back(stab);
+        return true;
+    };
+    for (const AstPackageFile& file : files_) (void)for_each_path(file.items, visit);
 }
 
 bool PackageResolver::populate_ast_items(std::vector<InterfaceId>& iface_order,

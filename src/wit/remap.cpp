@@ -573,7 +573,8 @@ bool Remap::resolve_include(WorldId id, const WorldInclude& inc) {
                 if (into.kind == Stability::Kind::Unknown) {
                     into = from_stab;
                 } else {
-                    return fail(item.span, "mismatch in stability");
+                    return fail(item.span,
+                                "mismatch in stability between two includes of one interface");
                 }
             }
         }
@@ -802,9 +803,7 @@ bool Remap::append(UnresolvedPackage& pkg, PackageId& out) {
             continue;
         }
         WIT_TRY(update_world(world));
-        for (WorldInclude& wi : world.includes) {
-            (void)wi; // mapped when the include is processed
-        }
+        // Its includes still name local worlds; they are mapped when processed below.
         world.package = pkgid_;
         WorldId global = r_.worlds.alloc(std::move(world));
         new_worlds.push_back(global);
