@@ -11,7 +11,7 @@ using nlohmann::json;
 
 std::filesystem::path shared_dir() {
     const char* env = std::getenv("CIRRUS_SHARED_DIR");
-    return env ? std::filesystem::path(env) : std::filesystem::path("../shared");
+    return env ? std::filesystem::path(env) : std::filesystem::path(CIRRUS_WIT_DEFAULT_SHARED_DIR);
 }
 
 const std::map<std::string, std::string>& known_mismatches() {
