@@ -1087,6 +1087,18 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
                                                            name));
             def.args.push_back({name, si});
         }
+        // Each imported resource type is bound to the one supplied; two imports that name
+        // the same resource (an `eq` bound) must be supplied the same one.
+        std::map<const ResourceType*, const ResourceType*> subst;
+        auto bind = [&](const ResourceType* expected, const ResourceType* provided,
+                        const std::string& name) -> Result<void> {
+            auto [pos, fresh] = subst.emplace(expected, provided);
+            if (!fresh && pos->second != provided)
+                return Reader::invalid_at(at, fmt::format("resource types are not the same "
+                                                          "(import `{}`)",
+                                                          name));
+            return {};
+        };
         for (const auto& [name, expected] : ct->imports) {
             auto found = args.find(name);
             if (found == args.end())
@@ -1095,8 +1107,21 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
             if (!extern_subtype(found->second, expected, &why))
                 return Reader::invalid_at(
                     at, fmt::format("type mismatch for import `{}`: {}", name, why));
+            if (expected.sort == Sort::Type && expected.resource)
+                CIRRUS_TRY(bind(expected.resource, found->second.resource, name));
+            if (expected.sort == Sort::Instance) {
+                for (const auto& [en, et] : expected.instance->exports) {
+                    const ExternType* p = found->second.instance->find(en);
+                    if (et.sort == Sort::Type && et.resource && p && p->resource)
+                        CIRRUS_TRY(bind(et.resource, p->resource, name + "." + en));
+                }
+            }
         }
         it.exports = ct->exports;
+        for (auto& [en, et] : it.exports) {
+            if (et.sort != Sort::Type || !et.resource) continue;
+            if (auto pos = subst.find(et.resource); pos != subst.end()) et.resource = pos->second;
+        }
     } else if (kind == 0x01) {
         def.op = Def::Op::InlineExports;
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());

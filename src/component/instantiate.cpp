@@ -334,6 +334,9 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             if (def.opts.realloc) f->realloc_ = s.core_funcs[*def.opts.realloc];
             if (def.opts.post_return) f->post_return_ = s.core_funcs[*def.opts.post_return];
             f->encoding_ = def.opts.encoding;
+            FlatSignature sig = flatten_functype(*def.func_type, true);
+            f->params_in_memory_ = sig.params_in_memory;
+            f->results_in_memory_ = sig.results_in_memory;
             s.funcs.push_back(f.get());
             rt_.funcs.push_back(std::move(f));
             break;

@@ -70,10 +70,10 @@ Result<std::optional<Val>> Runtime::call_lifted(Func* f, std::span<const Val> ar
     cx.encoding = f->encoding_;
     cx.inst = st;
     cx.scope = &scope;
-    FlatSignature sig = flatten_functype(ft, true);
     std::vector<Value> flat;
+    flat.reserve(max_flat_params);
     st->may_enter = false;
-    if (sig.params_in_memory) {
+    if (f->params_in_memory_) {
         auto [offsets, layout] = param_layout(ft);
         CIRRUS_TRY_ASSIGN(uint32_t ptr, call_realloc(cx, layout.first, layout.second));
         for (size_t i = 0; i < ft.params.size(); ++i)
@@ -87,7 +87,7 @@ Result<std::optional<Val>> Runtime::call_lifted(Func* f, std::span<const Val> ar
     CIRRUS_TRY_ASSIGN(std::vector<Value> results, store->core().call(f->core_, flat));
     std::optional<Val> out;
     if (ft.result) {
-        if (sig.results_in_memory) {
+        if (f->results_in_memory_) {
             uint32_t ptr = results.at(0).as_u32();
             CIRRUS_TRY(
                 check_pointer(cx, ptr, alignment(ft.result), elem_size(ft.result), "result"));

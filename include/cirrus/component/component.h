@@ -98,7 +98,9 @@ private:
     wasm::Memory* memory_ = nullptr;
     wasm::Func* realloc_ = nullptr;
     wasm::Func* post_return_ = nullptr;
-    uint8_t encoding_ = 0; // 0 utf8, 1 utf16, 2 latin1+utf16
+    uint8_t encoding_ = 0;           // 0 utf8, 1 utf16, 2 latin1+utf16
+    bool params_in_memory_ = false;  // flattened params > 16: passed through memory
+    bool results_in_memory_ = false; // flattened results > 1: returned through memory
     HostFunc host_;
 };
 
