@@ -240,6 +240,15 @@ TEST(DecodeErrors, UnknownLocal) {
     EXPECT_TRUE(refused_near_end(one_function(void_type, body), body.size()));
 }
 
+TEST(DecodeErrors, LocalOfWrongType) {
+    // One declared local of type i64, returned where the result is i32.
+    Bytes body = {op_local_get, 0x00, op_end};
+    Bytes bytes = cat({header(), section(type_section, vec({i32_result})),
+                       section(function_section, vec({{0}})),
+                       section(code_section, vec({code_entry(body, {0x01, 0x01, i64})}))});
+    EXPECT_TRUE(refused_near_end(bytes, 1));
+}
+
 TEST(DecodeErrors, UnknownGlobal) {
     Bytes body = {op_global_get, 0x00, op_drop, op_end};
     EXPECT_TRUE(refused_near_end(one_function(void_type, body), body.size()));
