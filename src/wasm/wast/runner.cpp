@@ -68,9 +68,9 @@ std::string describe_values(std::span<const Value> values) {
     return out + ")";
 }
 
-// The spec's trap texts match by containment, as in the reference interpreter's harness. One
-// assertion in the suite names an element index ("uninitialized element 2") that an engine need
-// not repeat, so a trailing number may be left out of the actual message.
+// The spec's trap texts are matched by containment, so an engine may add context around them.
+// One assertion in the suite names an element index ("uninitialized element 2") that an engine
+// need not repeat, so a trailing number may be left out of the actual message.
 bool trap_text_matches(const std::string& actual, const std::string& expected) {
     if (actual.find(expected) != std::string::npos) return true;
     size_t end = expected.size();
