@@ -42,10 +42,18 @@ inline uint64_t wr_F64(double v) {
 
 // Immediate operands are one code word: i64 ones sign-extended from 32 bits, f32 ones their
 // bit pattern. (The validator never gives an f64 operation an immediate.)
-inline uint32_t imm_I32(uint32_t w) { return w; }
-inline uint64_t imm_I64(uint32_t w) { return static_cast<uint64_t>(int64_t(int32_t(w))); }
-inline float imm_F32(uint32_t w) { return std::bit_cast<float>(w); }
-inline double imm_F64(uint32_t w) { return std::bit_cast<double>(uint64_t(w)); }
+inline uint32_t imm_I32(uint32_t w) {
+    return w;
+}
+inline uint64_t imm_I64(uint32_t w) {
+    return static_cast<uint64_t>(int64_t(int32_t(w)));
+}
+inline float imm_F32(uint32_t w) {
+    return std::bit_cast<float>(w);
+}
+inline double imm_F64(uint32_t w) {
+    return std::bit_cast<double>(uint64_t(w));
+}
 
 template <typename C>
 inline uint64_t load_ext_I32(C v) {
@@ -185,9 +193,11 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 #define CIRRUS_L_BRIF_IMM(code, name, ...) &&L_BrIf##name##Imm,
 #define CIRRUS_L_BRUNLESS(code, name, ...) &&L_BrUnless##name,
 #define CIRRUS_L_BRUNLESS_IMM(code, name, ...) &&L_BrUnless##name##Imm,
-    static void* const labels[] = {CIRRUS_ALL_OPS(CIRRUS_L_N, CIRRUS_L_X, CIRRUS_L_IMM, CIRRUS_L_BRIF,
-                                                  CIRRUS_L_BRIF_IMM, CIRRUS_L_BRUNLESS,
-                                                  CIRRUS_L_BRUNLESS_IMM)};
+#define CIRRUS_L_ABS(code, name, ...) &&L_##name##Abs,
+    static void* const labels[] = {
+        CIRRUS_ALL_OPS(CIRRUS_L_N, CIRRUS_L_X, CIRRUS_L_IMM, CIRRUS_L_BRIF, CIRRUS_L_BRIF_IMM,
+                       CIRRUS_L_BRUNLESS, CIRRUS_L_BRUNLESS_IMM, CIRRUS_L_ABS)};
+#undef CIRRUS_L_ABS
 #undef CIRRUS_L_N
 #undef CIRRUS_L_X
 #undef CIRRUS_L_IMM
@@ -215,7 +225,6 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
     const char* trap_message = nullptr;
     ErrorKind trap_kind = ErrorKind::Trap;
     std::string host_message;
-
 
 // Memory 0 of the current instance is cached in registers; reloaded after anything that may
 // have grown it or switched instances. (A macro, not a lambda: capturing the registers by
@@ -254,8 +263,7 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
             TRAP("call stack exhausted");
         }
         frames_.push_back(Frame{nullptr, nullptr, nullptr, nullptr});
-        std::memset(fp + code->num_params, 0,
-                    (code->num_locals - code->num_params) * sizeof(uint64_t));
+        for (uint32_t i = code->num_params; i < code->num_locals; ++i) fp[i] = 0;
         stack_top_ = fp + code->frame_slots;
         pc = code->code.data();
         LOAD_MEMORY();
@@ -297,8 +305,7 @@ do_call:
         frames_.push_back(Frame{ret_pc, fp, code, inst});
         fp = callee_fp;
         code = target;
-        std::memset(fp + code->num_params, 0,
-                    (code->num_locals - code->num_params) * sizeof(uint64_t));
+        for (uint32_t i = code->num_params; i < code->num_locals; ++i) fp[i] = 0;
         stack_top_ = fp + code->frame_slots;
         if (callee->instance_ != inst) {
             inst = callee->instance_;
@@ -548,25 +555,25 @@ L_End:
     L_BrIf##name : {                                                                               \
         auto a = rd_##in(SLOT(1));                                                                 \
         auto b = rd_##in(SLOT(2));                                                                 \
-        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                            \
+        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                     \
         NEXT();                                                                                    \
     }                                                                                              \
     L_BrIf##name##Imm : {                                                                          \
         auto a = rd_##in(SLOT(1));                                                                 \
         auto b = imm_##in(pc[2]);                                                                  \
-        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                            \
+        pc += ((expr) != 0) ? static_cast<int32_t>(pc[3]) : 4;                                     \
         NEXT();                                                                                    \
     }                                                                                              \
     L_BrUnless##name : {                                                                           \
         auto a = rd_##in(SLOT(1));                                                                 \
         auto b = rd_##in(SLOT(2));                                                                 \
-        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                            \
+        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                     \
         NEXT();                                                                                    \
     }                                                                                              \
     L_BrUnless##name##Imm : {                                                                      \
         auto a = rd_##in(SLOT(1));                                                                 \
         auto b = imm_##in(pc[2]);                                                                  \
-        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                            \
+        pc += ((expr) != 0) ? 4 : static_cast<int32_t>(pc[3]);                                     \
         NEXT();                                                                                    \
     }
     CIRRUS_BINARY_OPS(CIRRUS_X)
@@ -623,6 +630,29 @@ L_End:
         ctype v = static_cast<ctype>(SLOT(2));                                                     \
         std::memcpy(mem + ea, &v, sizeof(ctype));                                                  \
         pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    CIRRUS_STORE_OPS(CIRRUS_X)
+#undef CIRRUS_X
+#define CIRRUS_X(code, name, type, ctype, align)                                                   \
+    L_##name##Abs : {                                                                              \
+        uint64_t ea = pc[2];                                                                       \
+        if (ea + sizeof(ctype) > mem_size) TRAP("out of bounds memory access");                    \
+        ctype v;                                                                                   \
+        std::memcpy(&v, mem + ea, sizeof(ctype));                                                  \
+        SLOT(1) = load_ext_##type<ctype>(v);                                                       \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    CIRRUS_LOAD_OPS(CIRRUS_X)
+#undef CIRRUS_X
+#define CIRRUS_X(code, name, type, ctype, align)                                                   \
+    L_##name##Abs : {                                                                              \
+        uint64_t ea = pc[2];                                                                       \
+        if (ea + sizeof(ctype) > mem_size) TRAP("out of bounds memory access");                    \
+        ctype v = static_cast<ctype>(SLOT(1));                                                     \
+        std::memcpy(mem + ea, &v, sizeof(ctype));                                                  \
+        pc += 3;                                                                                   \
         NEXT();                                                                                    \
     }
     CIRRUS_STORE_OPS(CIRRUS_X)

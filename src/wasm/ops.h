@@ -227,9 +227,10 @@
 // dispatch table. N names a control instruction, X a numeric one; the five superinstruction
 // blocks repeat CIRRUS_BINARY_OPS: the operation with an immediate second operand, and a
 // conditional branch fused with the operation that computes its condition (branch if
-// nonzero / if zero; register and immediate forms).
+// nonzero / if zero; register and immediate forms). The Abs blocks are loads and stores
+// whose address is a constant, folded with the offset into one immediate.
 // clang-format off
-#define CIRRUS_ALL_OPS(N, X, IMM, BRIF, BRIF_IMM, BRUNLESS, BRUNLESS_IMM) \
+#define CIRRUS_ALL_OPS(N, X, IMM, BRIF, BRIF_IMM, BRUNLESS, BRUNLESS_IMM, ABS) \
     CIRRUS_CONTROL_OPS(N)                                                 \
     CIRRUS_UNARY_OPS(X)                                                   \
     CIRRUS_BINARY_OPS(X)                                                  \
@@ -242,7 +243,9 @@
     CIRRUS_TRUNC_OPS(X)                                                   \
     CIRRUS_TRUNC_SAT_OPS(X)                                               \
     CIRRUS_LOAD_OPS(X)                                                    \
-    CIRRUS_STORE_OPS(X)
+    CIRRUS_STORE_OPS(X)                                                   \
+    CIRRUS_LOAD_OPS(ABS)                                                  \
+    CIRRUS_STORE_OPS(ABS)
 // clang-format on
 
 namespace cirrus::wasm::detail {
@@ -254,10 +257,12 @@ namespace cirrus::wasm::detail {
 #define CIRRUS_OP_BRIF_IMM(code, name, ...) op_BrIf##name##Imm,
 #define CIRRUS_OP_BRUNLESS(code, name, ...) op_BrUnless##name,
 #define CIRRUS_OP_BRUNLESS_IMM(code, name, ...) op_BrUnless##name##Imm,
+#define CIRRUS_OP_ABS(code, name, ...) op_##name##Abs,
 enum Op : uint32_t {
     CIRRUS_ALL_OPS(CIRRUS_OP_N, CIRRUS_OP_X, CIRRUS_OP_IMM, CIRRUS_OP_BRIF, CIRRUS_OP_BRIF_IMM,
-                   CIRRUS_OP_BRUNLESS, CIRRUS_OP_BRUNLESS_IMM) op_count
+                   CIRRUS_OP_BRUNLESS, CIRRUS_OP_BRUNLESS_IMM, CIRRUS_OP_ABS) op_count
 };
+#undef CIRRUS_OP_ABS
 #undef CIRRUS_OP_N
 #undef CIRRUS_OP_X
 #undef CIRRUS_OP_IMM

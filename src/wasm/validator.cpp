@@ -122,7 +122,8 @@ private:
         if (type == ValType::I32 || type == ValType::F32)
             emit({op_Const32, dst, static_cast<uint32_t>(value)});
         else
-            emit({op_Const64, dst, static_cast<uint32_t>(value), static_cast<uint32_t>(value >> 32)});
+            emit({op_Const64, dst, static_cast<uint32_t>(value),
+                  static_cast<uint32_t>(value >> 32)});
     }
     void drop_entry(const Entry& e, size_t pos) {
         if (e.is_const) {
@@ -276,6 +277,15 @@ private:
 
     Result<std::pair<std::vector<ValType>, std::vector<ValType>>> block_type();
     Result<uint32_t> memarg(uint32_t natural_align);
+    // For a load or store whose address is a constant, the effective address (constant plus
+    // offset) when it fits the immediate; otherwise the constant is written to its slot.
+    std::optional<uint32_t> constant_address(const Entry& addr, uint32_t offset) {
+        if (!addr.is_const) return std::nullopt;
+        uint64_t ea = uint64_t(uint32_t(addr.value)) + offset;
+        if (ea <= UINT32_MAX) return static_cast<uint32_t>(ea);
+        emit_const(addr.slot, ValType::I32, addr.value);
+        return std::nullopt;
+    }
     Result<void> check_memory() {
         if (m_.memories.empty()) return invalid("unknown memory 0");
         return {};
@@ -331,8 +341,8 @@ private:
     }
     Result<void> binary(uint32_t op, ValType in, ValType out) {
         CIRRUS_TRY_ASSIGN(Entry b, pop_lazy(in));
-        if (b.is_const && emitting() && op >= kFirstBinaryOp && op < kFirstBinaryOp + kNumBinaryOps &&
-            fits_immediate(in, b.value)) {
+        if (b.is_const && emitting() && op >= kFirstBinaryOp &&
+            op < kFirstBinaryOp + kNumBinaryOps && fits_immediate(in, b.value)) {
             CIRRUS_TRY_ASSIGN(Entry a, pop(in));
             emit_result(out, {a.slot, static_cast<uint32_t>(b.value)},
                         op - kFirstBinaryOp + kFirstBinaryImmOp);
@@ -995,11 +1005,14 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
 #define CIRRUS_X(code, name, type, ctype, align)                                                   \
     case code: {                                                                                   \
         CIRRUS_TRY_ASSIGN(uint32_t offset, memarg(align));                                         \
-        CIRRUS_TRY_ASSIGN(Entry addr, pop(ValType::I32));                                          \
-        if (emitting())                                                                            \
-            emit_result(ValType::type, {addr.slot, offset}, op_##name);                            \
-        else                                                                                       \
+        CIRRUS_TRY_ASSIGN(Entry addr, pop_lazy(ValType::I32));                                     \
+        if (!emitting()) {                                                                         \
             push(ValType::type);                                                                   \
+        } else if (auto ea = constant_address(addr, offset)) {                                     \
+            emit_result(ValType::type, {*ea}, op_##name##Abs);                                     \
+        } else {                                                                                   \
+            emit_result(ValType::type, {addr.slot, offset}, op_##name);                            \
+        }                                                                                          \
         return {};                                                                                 \
     }
         CIRRUS_LOAD_OPS(CIRRUS_X)
@@ -1008,8 +1021,12 @@ Result<void> FunctionValidator::instruction(uint8_t op) {
     case code: {                                                                                   \
         CIRRUS_TRY_ASSIGN(uint32_t offset, memarg(align));                                         \
         CIRRUS_TRY_ASSIGN(Entry value, pop(ValType::type));                                        \
-        CIRRUS_TRY_ASSIGN(Entry addr, pop(ValType::I32));                                          \
-        if (emitting()) emit({op_##name, addr.slot, value.slot, offset});                          \
+        CIRRUS_TRY_ASSIGN(Entry addr, pop_lazy(ValType::I32));                                     \
+        if (!emitting()) return {};                                                                \
+        if (auto ea = constant_address(addr, offset))                                              \
+            emit({op_##name##Abs, value.slot, *ea});                                               \
+        else                                                                                       \
+            emit({op_##name, addr.slot, value.slot, offset});                                      \
         return {};                                                                                 \
     }
         CIRRUS_STORE_OPS(CIRRUS_X)
