@@ -122,8 +122,9 @@ std::string describe_function(const Instance* instance, uint32_t func_index) {
 }
 
 Interpreter::Interpreter(Store& store, const EngineConfig& config)
-    : store_(store), max_depth_(config.max_call_depth), stack_(config.value_stack_slots),
-      stack_top_(stack_.data()) {
+    : store_(store), max_depth_(config.max_call_depth),
+      stack_(new uint64_t[config.value_stack_slots]), stack_slots_(config.value_stack_slots),
+      stack_top_(stack_.get()) {
     frames_.reserve(256);
 }
 
@@ -211,7 +212,7 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
     uint64_t* const saved_top = stack_top_;
     const std::atomic<uint64_t>& epoch = store_.engine_->epoch_;
     const std::atomic<uint64_t>& deadline = store_.deadline_;
-    uint64_t* const stack_limit = stack_.data() + stack_.size();
+    uint64_t* const stack_limit = stack_end();
 
     const FuncCode* code = entry->code_;
     Instance* inst = entry->instance_;

@@ -6,6 +6,7 @@
 #include "cirrus/wasm/engine.h"
 #include "module_data.h"
 
+#include <memory>
 #include <vector>
 
 namespace cirrus::wasm::detail {
@@ -20,7 +21,7 @@ public:
 
     // A slot area above everything in use, for a call's arguments and results.
     uint64_t* scratch() { return stack_top_; }
-    uint64_t* stack_end() { return stack_.data() + stack_.size(); }
+    uint64_t* stack_end() { return stack_.get() + stack_slots_; }
 
     static Result<void> call_host(Store& store, Instance* caller, Func* func, uint64_t* slots);
 
@@ -38,7 +39,10 @@ private:
 
     Store& store_;
     uint32_t max_depth_;
-    std::vector<uint64_t> stack_;
+    // Not value-initialised: a new store must not touch megabytes it may never use (the
+    // pages are mapped on first use). Every slot is written before it is read.
+    std::unique_ptr<uint64_t[]> stack_;
+    size_t stack_slots_;
     uint64_t* stack_top_;
     std::vector<Frame> frames_;
 };
