@@ -132,7 +132,10 @@ std::string Component::world_wit(std::string_view world_name) const {
     auto item = [&](const char* dir, const std::string& name, const ExternType& et) {
         if (et.sort == Sort::Instance) {
             if (auto iface = split_interface(name)) {
-                packages[iface->package].emplace_back(iface->name, et.instance);
+                auto& ifaces = packages[iface->package];
+                bool seen = false;
+                for (const auto& [n, t] : ifaces) seen = seen || n == iface->name;
+                if (!seen) ifaces.emplace_back(iface->name, et.instance);
                 world += fmt::format("  {} {};\n", dir, name);
             } else {
                 world += fmt::format("  {} {}: interface {{\n{}  }}\n", dir, name,

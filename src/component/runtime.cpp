@@ -147,9 +147,10 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
     const FuncType* ft = callee->type_;
     FlatSignature sig = flatten_functype(*ft, false);
     wasm::FuncType core{sig.params, sig.results};
-    auto fn = [&rt, callee, caller, memory, realloc, encoding, ft,
-               sig](wasm::Caller&, std::span<const Value> args,
-                    std::span<Value> results) -> Result<void> {
+    bool fuse = can_fuse(callee, encoding);
+    auto fn = [&rt, callee, caller, memory, realloc, encoding, ft, sig,
+               fuse](wasm::Caller&, std::span<const Value> args,
+                     std::span<Value> results) -> Result<void> {
         if (!caller->may_leave) return trap("cannot leave component instance");
         LiftLowerContext cx;
         cx.store = rt.store;
@@ -157,6 +158,7 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
         cx.realloc = realloc;
         cx.encoding = encoding;
         cx.inst = caller;
+        if (fuse) return rt.call_fused(callee, cx, args, results, sig.results_in_memory);
         std::vector<Val> vals;
         vals.reserve(ft->params.size());
         Result<void> lifted = [&]() -> Result<void> {

@@ -116,6 +116,12 @@ struct Runtime {
     // The host function behind `canon lower` of `callee` for a component instance.
     wasm::Func* lower(Func* callee, InstanceState* caller, wasm::Memory* memory,
                       wasm::Func* realloc, uint8_t encoding);
+    // The fused component-to-component path (fused.cpp) for calls whose values are scalars,
+    // UTF-8 strings or lists of integers: copied memory to memory without Vals.
+    static bool can_fuse(const Func* callee, uint8_t caller_encoding);
+    Result<void> call_fused(Func* callee, LiftLowerContext& caller,
+                            std::span<const wasm::Value> args, std::span<wasm::Value> results,
+                            bool caller_results_in_memory);
     Result<void> drop_handle(InstanceState* inst, ResourceImpl* expected, uint32_t index);
     Result<void> destroy(ResourceImpl* rt, uint32_t rep);
     static CallContext make_context(Store* s) { return CallContext(s); }

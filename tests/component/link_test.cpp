@@ -226,3 +226,41 @@ TEST(Typed, CompositeTypesRoundTrip) {
 
 } // namespace
 } // namespace cirrus::component::test
+
+namespace cirrus::component::test {
+namespace {
+
+// fused.wat: strings and lists cross from one component's memory to the other's directly.
+TEST(Fused, StringsAndListsCrossMemoryToMemory) {
+    wasm::Engine engine;
+    auto c = load(engine, "fused");
+    ASSERT_TRUE(c);
+    auto call = [&](const char* name) {
+        Store store(engine);
+        auto inst = Linker().instantiate(store, c);
+        EXPECT_TRUE(inst.ok());
+        return store.call((*inst)->get_func(name), std::vector<Val>{});
+    };
+    auto good = call("good");
+    ASSERT_TRUE(good.ok()) << good.error().to_string();
+    EXPECT_EQ((*good)->as_string(), "hi there");
+    auto sum = call("sum3");
+    ASSERT_TRUE(sum.ok()) << sum.error().to_string();
+    EXPECT_EQ((*sum)->as_u64(), 6u);
+    const std::pair<const char*, const char*> traps[] = {
+        {"bad-utf8", "invalid UTF-8"},
+        {"out-of-bounds", "out of bounds"},
+        {"bad-retptr", "result pointer 33"},
+        {"sum-misaligned", "misaligned list pointer 66"},
+    };
+    for (const auto& [name, what] : traps) {
+        auto r = call(name);
+        ASSERT_FALSE(r.ok()) << name;
+        EXPECT_EQ(r.error().kind, ErrorKind::Trap) << name;
+        EXPECT_NE(r.error().message.find(what), std::string::npos)
+            << name << ": " << r.error().message;
+    }
+}
+
+} // namespace
+} // namespace cirrus::component::test
