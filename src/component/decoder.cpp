@@ -127,6 +127,9 @@ struct DefType {
     const ComponentType* component = nullptr;
     const InstanceType* instance = nullptr;
     const ResourceType* resource = nullptr;
+    // Introduced by an import, an export or an alias of an instance's export: a type that can
+    // appear in the types of imports and exports (Explainer "External visibility of types").
+    bool named = false;
 };
 
 struct CoreTypeEntry {
@@ -270,9 +273,79 @@ private:
     Result<void> add_name(const Reader& r, std::set<std::string>& names, const std::string& name,
                           size_t at, const char* what);
 
+    // External visibility (Explainer "Type checking"): named types and handles of resources
+    // that were not imported or exported.
+    bool visible(const ValType* t) const;
+    bool parts_visible(const ValType* t) const;
+    bool func_visible(const FuncType* f) const;
+    Result<void> check_visible(const ExternType& et, const char* how, size_t at) const;
+
     const wasm::Engine& engine_;
     std::shared_ptr<TypeArena> types_;
+    std::set<const ValType*> named_types_;
+    std::set<const ValType*> unnamed_handles_;
 };
+
+bool Decoder::visible(const ValType* t) const {
+    if (!t) return true;
+    switch (t->kind) {
+    case TypeKind::Record:
+    case TypeKind::Variant:
+    case TypeKind::Enum:
+    case TypeKind::Flags: return named_types_.count(t) != 0;
+    case TypeKind::Own:
+    case TypeKind::Borrow: return unnamed_handles_.count(t) == 0;
+    default: return parts_visible(t);
+    }
+}
+
+bool Decoder::parts_visible(const ValType* t) const {
+    switch (t->kind) {
+    case TypeKind::List:
+    case TypeKind::Option: return visible(t->element);
+    case TypeKind::Result: return visible(t->element) && visible(t->error);
+    case TypeKind::Record:
+    case TypeKind::Tuple:
+        for (const auto& f : t->fields) {
+            if (!visible(f.type)) return false;
+        }
+        return true;
+    case TypeKind::Variant:
+        for (const auto& c : t->cases) {
+            if (!visible(c.type)) return false;
+        }
+        return true;
+    case TypeKind::Own:
+    case TypeKind::Borrow: return unnamed_handles_.count(t) == 0;
+    default: return true;
+    }
+}
+
+bool Decoder::func_visible(const FuncType* f) const {
+    for (const auto& [n, t] : f->params) {
+        if (!visible(t)) return false;
+    }
+    return visible(f->result);
+}
+
+Result<void> Decoder::check_visible(const ExternType& et, const char* how, size_t at) const {
+    bool ok = true;
+    switch (et.sort) {
+    case Sort::Func: ok = func_visible(et.func); break;
+    case Sort::Type: ok = !et.value_type || parts_visible(et.value_type); break;
+    case Sort::Instance:
+        for (const auto& [n, e] : et.instance->exports) {
+            if (e.sort == Sort::Func && !func_visible(e.func)) ok = false;
+            if (e.sort == Sort::Type && e.value_type && !parts_visible(e.value_type)) ok = false;
+        }
+        break;
+    default: break;
+    }
+    if (!ok)
+        return Reader::invalid_at(
+            at, fmt::format("{} not valid to be used as {}", sort_name(et.sort), how));
+    return {};
+}
 
 Result<std::string> Decoder::extern_name(Reader& r) {
     size_t at = r.offset();
@@ -588,6 +661,11 @@ Result<const ValType*> Decoder::def_val_type(Reader& r, Scope& s, uint8_t op) {
             return Reader::invalid_at(iat,
                                       fmt::format("type index {} is not a resource type", idx));
         t.resource = s.types[idx].resource;
+        if (!s.types[idx].named) {
+            const ValType* out = types_->val(std::move(t));
+            unnamed_handles_.insert(out);
+            return out;
+        }
         break;
     }
     case 0x67: return Reader::invalid_at(at, "fixed-length lists are not supported");
@@ -651,12 +729,14 @@ void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* d
         break;
     case Sort::Type: {
         DefType dt;
+        dt.named = true;
         if (et.resource) {
             dt.kind = DefType::Kind::Resource;
             dt.resource = et.resource;
         } else {
             dt.kind = DefType::Kind::Val;
             dt.val = et.value_type;
+            named_types_.insert(et.value_type);
         }
         s.types.push_back(dt);
         if (def) {
@@ -1452,7 +1532,9 @@ Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
     size_t nat = r.offset();
     CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
     CIRRUS_TRY(add_name(r, s.import_names, name, nat, "import"));
+    size_t tat = r.offset();
     CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, s, name));
+    if (d) CIRRUS_TRY(check_visible(et, "import", tat));
     s.imports.emplace_back(name, et);
     Def def;
     def.op = Def::Op::Import;
@@ -1488,6 +1570,7 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
         named.name = name;
         et.value_type = types_->val(std::move(named));
     }
+    CIRRUS_TRY(check_visible(et, "export", nat));
     if (et.sort == Sort::Type && et.resource && et.resource->name.empty()) {
         // A resource defined here takes the name it is first exported under (for messages and
         // WIT); the arena owns it and nothing has read the name yet.

@@ -474,7 +474,12 @@ Result<Instance*> Linker::instantiate(Store& store,
             if (d->name == name) named = d.get();
         }
         bool found = false;
-        if (expected.sort == Sort::Instance && named) {
+        if (expected.sort == Sort::Type && !expected.resource) {
+            // A value type imported with an `eq` bound is fully known: nothing to provide.
+            it.sort = Sort::Type;
+            provided = expected;
+            found = true;
+        } else if (expected.sort == Sort::Instance && named) {
             Instance* inst = named->instance;
             if (!inst) {
                 inst = new_instance(rt);
