@@ -219,7 +219,7 @@ while read -r k n _; do
         note "  V8 TurboFan $v8_ms ms"
         check v8 "$sum" ran
         if ((run_liftoff)); then
-            read -r liftoff_ms sum _ < <(wasm_runner node --liftoff --no-wasm-tier-up "$harness" "$wasm" "$n" "$reps" 1)
+            read -r liftoff_ms sum _ < <(wasm_runner node --liftoff-only "$harness" "$wasm" "$n" "$reps" 1)
             note "  V8 Liftoff  $liftoff_ms ms"
             check v8-liftoff "$sum" ran
         fi
@@ -231,8 +231,9 @@ done < <("$native" --list)
 echo
 commit=$(git -C "$script_dir" rev-parse --short HEAD 2>/dev/null || echo '?')
 # The build compiles the working tree: say so when the engine there is not the commit's.
-[[ -n $(git -C "$script_dir/.." status --porcelain -- src include 2>/dev/null) ]] &&
-    commit+=" + uncommitted changes in src/ or include/"
+engine_dirs=(src/wasm src/support include/cirrus/wasm include/cirrus/support)
+[[ -n $(git -C "$script_dir/.." status --porcelain -- "${engine_dirs[@]}" 2>/dev/null) ]] &&
+    commit+=" + uncommitted engine changes (${engine_dirs[*]})"
 echo "cirrus CPU kernels — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, build '$build_type'"
 echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) ($(nproc) cores), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt")

@@ -1,11 +1,13 @@
 // The V8 column: instantiates one kernel's .wasm in Node.js and times `run(n)`.
 //
-//   node [--no-liftoff | --liftoff --no-wasm-tier-up] v8_harness.mjs <kernel.wasm> [n|-] [reps] [warmup]
+//   node [--no-liftoff | --liftoff-only] v8_harness.mjs <kernel.wasm> [n|-] [reps] [warmup]
 //
 // run_kernels.sh passes --no-liftoff, so every function is compiled by TurboFan (V8's
-// optimising tier) before the first call; `warmup` calls (default 1) run before the timed
-// ones in any case, so a tier-up never falls inside a timed call. Prints the runner line
-// described in timing.h (i64 results arrive as BigInt).
+// optimising tier), and --liftoff-only for the baseline-compiler column (--no-wasm-tier-up
+// alone does not stop Node 20's dynamic tier-up). Node 20 compiles wasm functions lazily, at
+// their first call, so `warmup` calls (default 1) run before the timed ones: neither that
+// compilation nor a tier-up falls inside a timed call (and compile_ms is only the module's
+// decoding). Prints the runner line described in timing.h (i64 results arrive as BigInt).
 import { readFileSync } from 'node:fs';
 
 const [path, nArg, repsArg, warmupArg] = process.argv.slice(2);
