@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-19 lld-19 libclang-rt-19-dev wasi-libc wabt
+  libclang-rt-19-dev-wasm32
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
   nodejs

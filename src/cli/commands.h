@@ -11,5 +11,6 @@ void register_invoke(CLI::App& app);
 void register_wit(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_call(CLI::App& app);
+void register_run(CLI::App& app);
 
 } // namespace cirrus::cli

@@ -1,0 +1,83 @@
+// WASI 0.2 for the component layer: host implementations of wasi:io (error, poll, streams),
+// wasi:clocks (monotonic-clock, wall-clock), wasi:random (random, insecure, insecure-seed),
+// wasi:cli (environment, exit, stdin/stdout/stderr, terminal-*) and wasi:filesystem (types,
+// preopens: present but denied, no directory is ever offered), served for any 0.2.x version
+// a component imports; and run_command, which runs a `wasi:cli/command` component.
+//
+// A guest gets exactly what the Config grants: the arguments and environment variables given
+// (nothing inherited from the host process), the three standard streams, no terminal, no
+// filesystem, no sockets.
+#pragma once
+
+#include "cirrus/component/component.h"
+#include "cirrus/support/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cirrus::wasi {
+
+struct Config {
+    // get-arguments; by convention the first is the program name.
+    std::vector<std::string> args;
+    // get-environment: only these, nothing inherited.
+    std::vector<std::pair<std::string, std::string>> env;
+    // Host file descriptors behind get-stdin / get-stdout / get-stderr.
+    int stdin_fd = 0;
+    int stdout_fd = 1;
+    int stderr_fd = 2;
+};
+
+class Host {
+public:
+    explicit Host(Config config);
+    ~Host();
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    // Defines in `linker` every import of `component` this host serves: WASI interfaces of
+    // any version 0.2.x, each defined under the exact name the component imports. Returns the
+    // imports it does not serve, in import order (empty when all are served).
+    std::vector<std::string> add_to_linker(component::Linker& linker,
+                                           const component::Component& component);
+
+    // The exit status the guest asked for through wasi:cli/exit, if it did.
+    std::optional<int> exit_status() const;
+
+    // Calls host function `func` of interface `iface` ("wasi:random/random", no version)
+    // directly, as the linker would; for tests and for host code. Resource handles in the
+    // arguments must come from results of earlier calls through this function.
+    Result<std::optional<component::Val>> call(std::string_view iface, std::string_view func,
+                                               std::span<const component::Val> args);
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
+};
+
+// True when `import_name` (e.g. "wasi:io/streams@0.2.3") is a WASI 0.2.x interface this host
+// implements.
+bool serves(std::string_view import_name);
+
+struct RunOptions {
+    Config config;
+    // Stop the guest after this long (epoch interruption); none: no limit.
+    std::optional<std::chrono::milliseconds> timeout;
+};
+
+// Runs a `wasi:cli/command` component: instantiates it with the WASI host (refusing it, with
+// the list, when it imports something the host does not serve) and calls the exported
+// `wasi:cli/run@0.2.x` `run`. Returns the exit status: 0 when run returns ok, 1 when it returns
+// err, the status given to wasi:cli/exit when the guest exits. A trap, an interruption by the
+// timeout, or a component that cannot be run is an Error.
+Result<int> run_command(std::span<const uint8_t> component_bytes, RunOptions options);
+
+} // namespace cirrus::wasi

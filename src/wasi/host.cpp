@@ -1,0 +1,278 @@
+// The WASI host: defines the interfaces of interfaces.cpp under every 0.2.x version a
+// component imports, gives returned handles the resource identity the guest bound, and runs
+// `wasi:cli/command` components (run_command) with an optional deadline.
+#include "host_state.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace cirrus::wasi {
+
+using component::Component;
+using component::Linker;
+using component::Sort;
+
+const char* resource_name(Kind kind) {
+    switch (kind) {
+    case Kind::Error: return "error";
+    case Kind::Pollable: return "pollable";
+    case Kind::InputStream: return "input-stream";
+    case Kind::OutputStream: return "output-stream";
+    case Kind::Descriptor: return "descriptor";
+    case Kind::DirectoryEntryStream: return "directory-entry-stream";
+    case Kind::TerminalInput: return "terminal-input";
+    case Kind::TerminalOutput: return "terminal-output";
+    }
+    return "?";
+}
+
+Val Call::own(Object obj) const {
+    uint32_t rep = state.next_rep++;
+    Kind kind = obj.kind;
+    state.objects.emplace(rep, std::move(obj));
+    return Val::own(state.resource_for(instance, kind), rep);
+}
+
+Result<Object*> Host::State::get(const Val& handle, Kind kind) {
+    // The component layer does not check which resource a handle passed to a host function
+    // designates (the host's types are not the guest's), so it is checked here.
+    auto k = kinds.find(handle.resource);
+    auto o = objects.find(handle.rep());
+    if (k == kinds.end() || k->second != kind || o == objects.end() || o->second.kind != kind)
+        return Error(ErrorKind::Trap,
+                     fmt::format("wasi: handle is not a live `{}`", resource_name(kind)));
+    return &o->second;
+}
+
+ResourceImpl* Host::State::resource_for(const std::string& instance, Kind kind) {
+    auto it = handle_resource.find({instance, kind});
+    if (it != handle_resource.end()) return it->second;
+    // Not exported under this name (direct calls): any resource of the kind will do.
+    for (const auto& [impl, k] : kinds) {
+        if (k == kind) return const_cast<ResourceImpl*>(impl);
+    }
+    auto r = std::make_unique<ResourceImpl>();
+    kinds[r.get()] = kind;
+    direct_resources.push_back(std::move(r));
+    return direct_resources.back().get();
+}
+
+namespace {
+
+// Splits "wasi:io/streams@0.2.3" into "wasi:io/streams" when the version is 0.2.x (any patch,
+// with or without a pre-release suffix); nullopt for anything else.
+std::optional<std::string_view> wasi_02_base(std::string_view name) {
+    if (!name.starts_with("wasi:")) return std::nullopt;
+    size_t at = name.find('@');
+    if (at == std::string_view::npos) return std::nullopt;
+    std::string_view version = name.substr(at + 1);
+    if (!version.starts_with("0.2.")) return std::nullopt;
+    std::string_view patch = version.substr(4);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(patch.data(), patch.data() + patch.size(), value);
+    if (ec != std::errc() || end == patch.data()) return std::nullopt;
+    if (end != patch.data() + patch.size() && *end != '-' && *end != '+') return std::nullopt;
+    return name.substr(0, at);
+}
+
+const InterfaceDef* find_interface(const Host::State& st, std::string_view base) {
+    for (const auto& i : st.interfaces) {
+        if (i.name == base) return &i;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+bool serves(std::string_view import_name) {
+    static const std::vector<std::string_view> names = {"wasi:io/error",
+                                                        "wasi:io/poll",
+                                                        "wasi:io/streams",
+                                                        "wasi:clocks/monotonic-clock",
+                                                        "wasi:clocks/wall-clock",
+                                                        "wasi:random/random",
+                                                        "wasi:random/insecure",
+                                                        "wasi:random/insecure-seed",
+                                                        "wasi:cli/environment",
+                                                        "wasi:cli/exit",
+                                                        "wasi:cli/stdin",
+                                                        "wasi:cli/stdout",
+                                                        "wasi:cli/stderr",
+                                                        "wasi:cli/terminal-input",
+                                                        "wasi:cli/terminal-output",
+                                                        "wasi:cli/terminal-stdin",
+                                                        "wasi:cli/terminal-stdout",
+                                                        "wasi:cli/terminal-stderr",
+                                                        "wasi:filesystem/types",
+                                                        "wasi:filesystem/preopens"};
+    auto base = wasi_02_base(import_name);
+    return base && std::find(names.begin(), names.end(), *base) != names.end();
+}
+
+Host::Host(Config config) : state_(std::make_unique<State>()) {
+    state_->config = std::move(config);
+    define_interfaces(*state_);
+}
+
+Host::~Host() = default;
+
+std::optional<int> Host::exit_status() const {
+    return state_->exit_status;
+}
+
+std::vector<std::string> Host::add_to_linker(Linker& linker, const Component& component) {
+    State& st = *state_;
+    std::vector<std::string> missing;
+    // (instance name, export name) -> the resource the host defined there.
+    std::map<std::pair<std::string, std::string>, ResourceImpl*> defined;
+    for (const auto& [name, ext] : component.type().imports) {
+        auto base = wasi_02_base(name);
+        const InterfaceDef* iface = base ? find_interface(st, *base) : nullptr;
+        if (!iface || ext.sort != Sort::Instance) {
+            missing.push_back(name);
+            continue;
+        }
+        auto inst = std::make_shared<const std::string>(name);
+        for (const FuncDef& f : iface->funcs) {
+            Host::State* sp = &st;
+            Impl impl = f.impl;
+            linker.define_func(
+                name, f.name, f.type,
+                [sp, inst, impl](component::CallContext&, std::span<const Val> args) {
+                    return impl(Call{*sp, *inst}, args);
+                });
+        }
+        for (Kind k : iface->resources) {
+            Host::State* sp = &st;
+            ResourceImpl* r = linker.define_resource(
+                name, resource_name(k), [sp](uint32_t rep) { sp->objects.erase(rep); });
+            st.kinds[r] = k;
+            defined[{name, resource_name(k)}] = r;
+            st.handle_resource[{name, k}] = r;
+        }
+    }
+    // The guest binds each imported resource type to what the last import exporting it
+    // provides (an `eq` export names the same type as the interface it is `use`d from); the
+    // handles returned under any of those imports must carry that resource.
+    std::map<const component::ResourceType*, ResourceImpl*> bound;
+    for (const auto& [name, ext] : component.type().imports) {
+        if (ext.sort != Sort::Instance || !ext.instance) continue;
+        for (const auto& [ename, et] : ext.instance->exports) {
+            auto d = defined.find({name, ename});
+            if (et.sort == Sort::Type && et.resource && d != defined.end())
+                bound[et.resource] = d->second;
+        }
+    }
+    for (const auto& [name, ext] : component.type().imports) {
+        if (ext.sort != Sort::Instance || !ext.instance) continue;
+        for (const auto& [ename, et] : ext.instance->exports) {
+            if (et.sort != Sort::Type || !et.resource) continue;
+            auto b = bound.find(et.resource);
+            auto d = defined.find({name, ename});
+            if (b != bound.end() && d != defined.end())
+                st.handle_resource[{name, st.kinds.at(d->second)}] = b->second;
+        }
+    }
+    return missing;
+}
+
+Result<std::optional<Val>> Host::call(std::string_view iface, std::string_view func,
+                                      std::span<const Val> args) {
+    const InterfaceDef* i = find_interface(*state_, iface);
+    if (!i) return Error(ErrorKind::Usage, fmt::format("no interface `{}`", iface));
+    for (const FuncDef& f : i->funcs) {
+        if (f.name != func) continue;
+        if (args.size() != f.type->params.size())
+            return Error(ErrorKind::Usage,
+                         fmt::format("`{}` takes {} arguments", func, f.type->params.size()));
+        for (size_t n = 0; n < args.size(); ++n) {
+            std::string why;
+            if (!component::val_matches(args[n], f.type->params[n].second, &why))
+                return Error(ErrorKind::Usage, fmt::format("argument {}: {}", n, why));
+        }
+        std::string instance(iface);
+        CIRRUS_TRY_ASSIGN(std::optional<Val> r, f.impl(Call{*state_, instance}, args));
+        std::string why;
+        if (f.type->result && (!r || !component::val_matches(*r, f.type->result, &why)))
+            return Error(ErrorKind::Other,
+                         fmt::format("`{}` returned a wrong value: {}", func, why));
+        return r;
+    }
+    return Error(ErrorKind::Usage, fmt::format("no function `{}` in `{}`", func, iface));
+}
+
+// ---------------------------------------------------------------- run_command
+
+namespace {
+
+// Advances the engine's epoch once after `timeout`, unless stopped first.
+class DeadlineTimer {
+public:
+    DeadlineTimer(wasm::Engine& engine, std::chrono::milliseconds timeout)
+        : thread_([this, &engine, timeout] {
+              std::unique_lock lock(mutex_);
+              if (!cv_.wait_for(lock, timeout, [this] { return stop_; })) engine.increment_epoch();
+          }) {}
+    ~DeadlineTimer() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+} // namespace
+
+Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
+    wasm::Engine engine;
+    CIRRUS_TRY_ASSIGN(auto comp, Component::compile(engine, bytes));
+    std::string run_name;
+    for (const auto& [name, ext] : comp->type().exports) {
+        if (ext.sort == Sort::Instance && name.starts_with("wasi:cli/run@0.2.")) run_name = name;
+    }
+    if (run_name.empty())
+        return Error(ErrorKind::Usage,
+                     "not a wasi:cli/command: the component does not export wasi:cli/run@0.2.x");
+
+    Host host(std::move(options.config));
+    Linker linker;
+    std::vector<std::string> missing = host.add_to_linker(linker, *comp);
+    if (!missing.empty()) {
+        std::string msg = "the component imports what this host does not provide:";
+        for (const auto& m : missing) msg += "\n  " + m;
+        return Error(ErrorKind::Unlinkable, msg);
+    }
+    component::Store store(engine);
+    std::optional<DeadlineTimer> timer;
+    if (options.timeout) {
+        store.core().set_epoch_deadline(1);
+        timer.emplace(engine, *options.timeout);
+    }
+    auto finish = [&](Error e) -> Result<int> {
+        if (host.exit_status()) return *host.exit_status();
+        return e;
+    };
+    auto inst = linker.instantiate(store, comp);
+    if (!inst.ok()) return finish(std::move(inst).error());
+    component::Func* run = (*inst)->get_func(run_name + "#run");
+    if (!run) return Error(ErrorKind::Usage, fmt::format("`{}` has no function `run`", run_name));
+    auto result = store.call(run, {});
+    timer.reset();
+    if (!result.ok()) return finish(std::move(result).error());
+    if (host.exit_status()) return *host.exit_status();
+    return (*result && (*result)->case_index() == 0) ? 0 : 1;
+}
+
+} // namespace cirrus::wasi

@@ -1,0 +1,94 @@
+// The private side of the WASI host: the table of host objects behind resource handles
+// (streams, pollables, errors), the registry of interface definitions (name, WIT type, C++
+// implementation) that add_to_linker defines once per imported version, and the bookkeeping
+// that gives every returned handle the resource identity the guest has bound.
+#pragma once
+
+#include "cirrus/wasi/wasi.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cirrus::wasi {
+
+using component::FuncType;
+using component::ResourceImpl;
+using component::Val;
+using component::ValType;
+
+// One enumerator per WASI resource type; the WIT name is in resource_name().
+enum class Kind : uint8_t {
+    Error,
+    Pollable,
+    InputStream,
+    OutputStream,
+    Descriptor,
+    DirectoryEntryStream,
+    TerminalInput,
+    TerminalOutput,
+};
+const char* resource_name(Kind kind);
+
+// A host object a guest holds a handle to.
+struct Object {
+    Kind kind = Kind::Error;
+    int fd = -1;              // streams: the host file descriptor
+    uint64_t deadline_ns = 0; // pollables: monotonic time it becomes ready (0: ready now)
+    std::string message;      // errors: to-debug-string
+};
+
+// What an implementation gets: the host state and the instance name it was called under
+// (which decides the resource identity of the handles it returns).
+struct Call {
+    Host::State& state;
+    const std::string& instance;
+    // A new own handle for `obj`.
+    Val own(Object obj) const;
+};
+
+using Impl = std::function<Result<std::optional<Val>>(const Call& call, std::span<const Val> args)>;
+
+struct FuncDef {
+    std::string name; // "get-stdout", "[method]output-stream.write"
+    const FuncType* type = nullptr;
+    Impl impl;
+};
+
+// One WASI interface: the functions and the resource types it exports (its own and those it
+// `use`s, which a component's instance type lists too).
+struct InterfaceDef {
+    std::string name; // "wasi:io/streams" (no version)
+    std::vector<FuncDef> funcs;
+    std::vector<Kind> resources;
+};
+
+struct Host::State {
+    Config config;
+    std::optional<int> exit_status;
+    component::TypeArena types;
+    std::vector<InterfaceDef> interfaces;
+
+    std::unordered_map<uint32_t, Object> objects;
+    uint32_t next_rep = 1;
+
+    // Resource identities: every ResourceImpl the host defined and its kind, and the one to
+    // put in handles returned under an instance name (the guest binds a resource type to the
+    // last import that exports it; handles must carry that one to be dropped by the guest).
+    std::unordered_map<const ResourceImpl*, Kind> kinds;
+    std::map<std::pair<std::string, Kind>, ResourceImpl*> handle_resource;
+    std::vector<std::unique_ptr<ResourceImpl>> direct_resources; // for Host::call
+
+    // The object behind a handle of kind `kind`, or a Trap error (a guest passing a handle of
+    // another resource type, or a handle already dropped).
+    Result<Object*> get(const Val& handle, Kind kind);
+    ResourceImpl* resource_for(const std::string& instance, Kind kind);
+};
+
+// Builds the interface definitions (interfaces.cpp).
+void define_interfaces(Host::State& state);
+
+} // namespace cirrus::wasi

@@ -1,0 +1,630 @@
+// The WASI 0.2 interfaces, each as the WIT in wasi-*@0.2.12 spells it (names, parameter names,
+// types), with its implementation: wasi:io/error, poll, streams; wasi:clocks/monotonic-clock,
+// wall-clock; wasi:random/random, insecure, insecure-seed; wasi:cli/environment, exit, stdin,
+// stdout, stderr, terminal-*; wasi:filesystem/types and preopens (denied: no directory is
+// offered, so no descriptor can exist).
+#include "host_state.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <sys/random.h>
+#include <unistd.h>
+
+namespace cirrus::wasi {
+
+using component::Case;
+using component::Field;
+using component::TypeKind;
+
+namespace {
+
+// Largest buffer a single read, write or random call moves; a guest asking for more gets less
+// (streams) or traps (random), so a guest cannot make the host allocate without bound.
+constexpr uint64_t max_chunk = 1u << 20;
+
+uint64_t monotonic_now_ns() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+Error trap(std::string message) {
+    return Error(ErrorKind::Trap, std::move(message));
+}
+
+Val bytes_val(const uint8_t* data, size_t n) {
+    std::vector<Val> elems;
+    elems.reserve(n);
+    for (size_t i = 0; i < n; ++i) elems.push_back(Val::u8(data[i]));
+    return Val::list(std::move(elems));
+}
+
+std::vector<uint8_t> val_bytes(const Val& list) {
+    std::vector<uint8_t> out;
+    out.reserve(list.elems.size());
+    for (const auto& e : list.elems) out.push_back(static_cast<uint8_t>(e.bits));
+    return out;
+}
+
+Result<std::vector<uint8_t>> random_bytes(uint64_t len) {
+    if (len > max_chunk)
+        return trap(
+            fmt::format("wasi:random: {} bytes asked for, at most {} at a time", len, max_chunk));
+    std::vector<uint8_t> out(len);
+    size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n = getrandom(out.data() + got, out.size() - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error(ErrorKind::Io, fmt::format("getrandom: {}", std::strerror(errno)));
+        }
+        got += static_cast<size_t>(n);
+    }
+    return out;
+}
+
+Result<uint64_t> random_u64() {
+    CIRRUS_TRY_ASSIGN(auto b, random_bytes(8));
+    uint64_t v = 0;
+    std::memcpy(&v, b.data(), 8);
+    return v;
+}
+
+std::optional<Val> some(Val v) {
+    return std::optional<Val>(std::move(v));
+}
+
+// The types of the WIT definitions, built once in the host's arena.
+struct Types {
+    component::TypeArena& a;
+    const ValType* u8 = ValType::primitive(TypeKind::U8);
+    const ValType* u32 = ValType::primitive(TypeKind::U32);
+    const ValType* u64 = ValType::primitive(TypeKind::U64);
+    const ValType* boolean = ValType::primitive(TypeKind::Bool);
+    const ValType* string = ValType::primitive(TypeKind::String);
+    const ValType* bytes = a.list(u8);
+    std::map<Kind, component::ResourceType*> resources;
+
+    explicit Types(component::TypeArena& arena) : a(arena) {
+        for (Kind k :
+             {Kind::Error, Kind::Pollable, Kind::InputStream, Kind::OutputStream, Kind::Descriptor,
+              Kind::DirectoryEntryStream, Kind::TerminalInput, Kind::TerminalOutput})
+            resources[k] = a.resource(resource_name(k));
+    }
+    const ValType* own(Kind k) { return a.own(resources[k]); }
+    const ValType* borrow(Kind k) { return a.borrow(resources[k]); }
+    const FuncType* func(std::vector<std::pair<std::string, const ValType*>> params,
+                         const ValType* result) {
+        FuncType ft;
+        ft.params = std::move(params);
+        ft.result = result;
+        return a.func(std::move(ft));
+    }
+    // A method: `self: borrow<kind>` first.
+    const FuncType* method(Kind k, std::vector<std::pair<std::string, const ValType*>> params,
+                           const ValType* result) {
+        params.insert(params.begin(), {"self", borrow(k)});
+        return func(std::move(params), result);
+    }
+};
+
+std::string method_name(Kind k, std::string_view name) {
+    return fmt::format("[method]{}.{}", resource_name(k), name);
+}
+
+// ---------------------------------------------------------------- wasi:io
+
+// stream-error: variant { last-operation-failed(own<error>), closed }
+Val stream_closed() {
+    return Val::err(Val::variant(1, std::nullopt));
+}
+Val stream_failed(const Call& c, std::string message) {
+    Object e;
+    e.kind = Kind::Error;
+    e.message = std::move(message);
+    return Val::err(Val::variant(0, c.own(std::move(e))));
+}
+
+Val ready_pollable(const Call& c) {
+    Object p;
+    p.kind = Kind::Pollable;
+    return c.own(p);
+}
+
+void sleep_until_ns(uint64_t deadline) {
+    uint64_t now = monotonic_now_ns();
+    if (deadline > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline - now));
+}
+
+// Reads at most `len` bytes (capped) from the stream's descriptor: ok(bytes), or err(closed)
+// at end of input.
+Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard) {
+    CIRRUS_TRY_ASSIGN(Object * s, c.state.get(self, Kind::InputStream));
+    std::vector<uint8_t> buf(std::min(len, max_chunk));
+    if (buf.empty()) return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({})));
+    ssize_t n;
+    do {
+        n = s->fd < 0 ? 0 : ::read(s->fd, buf.data(), buf.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return some(stream_failed(c, fmt::format("read: {}", std::strerror(errno))));
+    if (n == 0) return some(stream_closed());
+    if (discard) return some(Val::ok(Val::u64(static_cast<uint64_t>(n))));
+    return some(Val::ok(bytes_val(buf.data(), static_cast<size_t>(n))));
+}
+
+// Writes all of `data` to the stream's descriptor.
+std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint8_t>& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(s->fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EPIPE) return some(stream_closed());
+        if (n < 0) return some(stream_failed(c, fmt::format("write: {}", std::strerror(errno))));
+        done += static_cast<size_t>(n);
+    }
+    return some(Val::ok(std::nullopt));
+}
+
+void define_io(Host::State& st, Types& t) {
+    const ValType* stream_error =
+        t.a.variant({Case{"last-operation-failed", t.own(Kind::Error)}, Case{"closed", nullptr}});
+    const ValType* r_bytes = t.a.result(t.bytes, stream_error);
+    const ValType* r_u64 = t.a.result(t.u64, stream_error);
+    const ValType* r_unit = t.a.result(nullptr, stream_error);
+
+    InterfaceDef error{"wasi:io/error", {}, {Kind::Error}};
+    error.funcs.push_back({method_name(Kind::Error, "to-debug-string"),
+                           t.method(Kind::Error, {}, t.string),
+                           [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                               CIRRUS_TRY_ASSIGN(Object * e, c.state.get(a[0], Kind::Error));
+                               return some(Val::string(e->message));
+                           }});
+    st.interfaces.push_back(std::move(error));
+
+    InterfaceDef poll{"wasi:io/poll", {}, {Kind::Pollable}};
+    poll.funcs.push_back({method_name(Kind::Pollable, "ready"),
+                          t.method(Kind::Pollable, {}, t.boolean),
+                          [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                              CIRRUS_TRY_ASSIGN(Object * p, c.state.get(a[0], Kind::Pollable));
+                              return some(Val::boolean(p->deadline_ns <= monotonic_now_ns()));
+                          }});
+    poll.funcs.push_back({method_name(Kind::Pollable, "block"),
+                          t.method(Kind::Pollable, {}, nullptr),
+                          [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                              CIRRUS_TRY_ASSIGN(Object * p, c.state.get(a[0], Kind::Pollable));
+                              sleep_until_ns(p->deadline_ns);
+                              return std::optional<Val>();
+                          }});
+    poll.funcs.push_back({"poll",
+                          t.func({{"in", t.a.list(t.borrow(Kind::Pollable))}}, t.a.list(t.u32)),
+                          [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                              const auto& in = a[0].elems;
+                              // poll.wit: "If the list contains more elements than can be indexed
+                              // with a u32 value, this function traps"; an empty list would block
+                              // forever.
+                              if (in.empty())
+                                  return trap("wasi:io/poll.poll: empty list of pollables");
+                              if (in.size() > UINT32_MAX)
+                                  return trap("wasi:io/poll.poll: too many pollables");
+                              uint64_t earliest = UINT64_MAX;
+                              for (const auto& h : in) {
+                                  CIRRUS_TRY_ASSIGN(Object * p, c.state.get(h, Kind::Pollable));
+                                  earliest = std::min(earliest, p->deadline_ns);
+                              }
+                              sleep_until_ns(earliest);
+                              uint64_t now = monotonic_now_ns();
+                              std::vector<Val> ready;
+                              for (size_t i = 0; i < in.size(); ++i) {
+                                  if (c.state.objects.at(in[i].rep()).deadline_ns <= now)
+                                      ready.push_back(Val::u32(static_cast<uint32_t>(i)));
+                              }
+                              return some(Val::list(std::move(ready)));
+                          }});
+    st.interfaces.push_back(std::move(poll));
+
+    InterfaceDef streams{"wasi:io/streams",
+                         {},
+                         {Kind::Error, Kind::Pollable, Kind::InputStream, Kind::OutputStream}};
+    auto in_method = [&](std::string_view name, const ValType* result, bool discard) {
+        streams.funcs.push_back(
+            {method_name(Kind::InputStream, name),
+             t.method(Kind::InputStream, {{"len", t.u64}}, result),
+             [discard](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 return stream_read(c, a[0], a[1].as_u64(), discard);
+             }});
+    };
+    // Reads from a host descriptor block until data is there, so read and blocking-read are
+    // the same here.
+    in_method("read", r_bytes, false);
+    in_method("blocking-read", r_bytes, false);
+    in_method("skip", r_u64, true);
+    in_method("blocking-skip", r_u64, true);
+    for (Kind k : {Kind::InputStream, Kind::OutputStream}) {
+        streams.funcs.push_back(
+            {method_name(k, "subscribe"), t.method(k, {}, t.own(Kind::Pollable)),
+             [k](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY(c.state.get(a[0], k));
+                 return some(ready_pollable(c));
+             }});
+    }
+    streams.funcs.push_back(
+        {method_name(Kind::OutputStream, "check-write"), t.method(Kind::OutputStream, {}, r_u64),
+         [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+             CIRRUS_TRY(c.state.get(a[0], Kind::OutputStream));
+             return some(Val::ok(Val::u64(max_chunk)));
+         }});
+    for (const char* name : {"write", "blocking-write-and-flush"}) {
+        streams.funcs.push_back(
+            {method_name(Kind::OutputStream, name),
+             t.method(Kind::OutputStream, {{"contents", t.bytes}}, r_unit),
+             [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY_ASSIGN(Object * s, c.state.get(a[0], Kind::OutputStream));
+                 return stream_write(c, s, val_bytes(a[1]));
+             }});
+    }
+    for (const char* name : {"write-zeroes", "blocking-write-zeroes-and-flush"}) {
+        streams.funcs.push_back(
+            {method_name(Kind::OutputStream, name),
+             t.method(Kind::OutputStream, {{"len", t.u64}}, r_unit),
+             [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY_ASSIGN(Object * s, c.state.get(a[0], Kind::OutputStream));
+                 if (a[1].as_u64() > max_chunk)
+                     return trap("wasi:io/streams: write-zeroes longer than check-write allows");
+                 return stream_write(c, s, std::vector<uint8_t>(a[1].as_u64(), 0));
+             }});
+    }
+    // Writes go straight to the host descriptor: there is nothing to flush.
+    for (const char* name : {"flush", "blocking-flush"}) {
+        streams.funcs.push_back(
+            {method_name(Kind::OutputStream, name), t.method(Kind::OutputStream, {}, r_unit),
+             [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY(c.state.get(a[0], Kind::OutputStream));
+                 return some(Val::ok(std::nullopt));
+             }});
+    }
+    for (const char* name : {"splice", "blocking-splice"}) {
+        streams.funcs.push_back(
+            {method_name(Kind::OutputStream, name),
+             t.method(Kind::OutputStream, {{"src", t.borrow(Kind::InputStream)}, {"len", t.u64}},
+                      r_u64),
+             [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY_ASSIGN(Object * out, c.state.get(a[0], Kind::OutputStream));
+                 CIRRUS_TRY_ASSIGN(std::optional<Val> got,
+                                   stream_read(c, a[1], a[2].as_u64(), false));
+                 if (got->case_index() != 0) return got; // closed or failed: as the read said
+                 std::vector<uint8_t> data = val_bytes(got->elems.at(0));
+                 std::optional<Val> wrote = stream_write(c, out, data);
+                 if (wrote->case_index() != 0) return wrote;
+                 return some(Val::ok(Val::u64(data.size())));
+             }});
+    }
+    st.interfaces.push_back(std::move(streams));
+}
+
+// ---------------------------------------------------------------- wasi:clocks, wasi:random
+
+void define_clocks_random(Host::State& st, Types& t) {
+    InterfaceDef mono{"wasi:clocks/monotonic-clock", {}, {Kind::Pollable}};
+    mono.funcs.push_back({"now", t.func({}, t.u64),
+                          [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                              return some(Val::u64(monotonic_now_ns()));
+                          }});
+    mono.funcs.push_back({"resolution", t.func({}, t.u64),
+                          [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                              return some(Val::u64(1));
+                          }});
+    auto subscribe = [&](const char* name, const char* param, bool relative) {
+        mono.funcs.push_back(
+            {name, t.func({{param, t.u64}}, t.own(Kind::Pollable)),
+             [relative](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 Object p;
+                 p.kind = Kind::Pollable;
+                 uint64_t now = monotonic_now_ns();
+                 uint64_t d = a[0].as_u64();
+                 p.deadline_ns = relative ? (d > UINT64_MAX - now ? UINT64_MAX : now + d) : d;
+                 return some(c.own(p));
+             }});
+    };
+    subscribe("subscribe-instant", "when", false);
+    subscribe("subscribe-duration", "when", true);
+    st.interfaces.push_back(std::move(mono));
+
+    const ValType* datetime = t.a.record({Field{"seconds", t.u64}, Field{"nanoseconds", t.u32}});
+    InterfaceDef wall{"wasi:clocks/wall-clock", {}, {}};
+    wall.funcs.push_back({"now", t.func({}, datetime),
+                          [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                              auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count();
+                              if (ns < 0) ns = 0;
+                              return some(
+                                  Val::record({Val::u64(static_cast<uint64_t>(ns) / 1000000000),
+                                               Val::u32(static_cast<uint32_t>(ns % 1000000000))}));
+                          }});
+    wall.funcs.push_back({"resolution", t.func({}, datetime),
+                          [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                              return some(Val::record({Val::u64(0), Val::u32(1)}));
+                          }});
+    st.interfaces.push_back(std::move(wall));
+
+    // wasi:random/insecure has the same shape; the host's secure source serves both.
+    for (const char* iface : {"wasi:random/random", "wasi:random/insecure"}) {
+        bool secure = std::string_view(iface) == "wasi:random/random";
+        InterfaceDef r{iface, {}, {}};
+        r.funcs.push_back({secure ? "get-random-bytes" : "get-insecure-random-bytes",
+                           t.func({{"len", t.u64}}, t.bytes),
+                           [](const Call&, std::span<const Val> a) -> Result<std::optional<Val>> {
+                               CIRRUS_TRY_ASSIGN(auto b, random_bytes(a[0].as_u64()));
+                               return some(bytes_val(b.data(), b.size()));
+                           }});
+        r.funcs.push_back({secure ? "get-random-u64" : "get-insecure-random-u64", t.func({}, t.u64),
+                           [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                               CIRRUS_TRY_ASSIGN(uint64_t v, random_u64());
+                               return some(Val::u64(v));
+                           }});
+        st.interfaces.push_back(std::move(r));
+    }
+    InterfaceDef seed{"wasi:random/insecure-seed", {}, {}};
+    seed.funcs.push_back({"insecure-seed", t.func({}, t.a.tuple({t.u64, t.u64})),
+                          [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                              CIRRUS_TRY_ASSIGN(uint64_t lo, random_u64());
+                              CIRRUS_TRY_ASSIGN(uint64_t hi, random_u64());
+                              return some(Val::tuple({Val::u64(lo), Val::u64(hi)}));
+                          }});
+    st.interfaces.push_back(std::move(seed));
+}
+
+// ---------------------------------------------------------------- wasi:cli
+
+void define_cli(Host::State& st, Types& t) {
+    InterfaceDef env{"wasi:cli/environment", {}, {}};
+    env.funcs.push_back({"get-environment", t.func({}, t.a.list(t.a.tuple({t.string, t.string}))),
+                         [](const Call& c, std::span<const Val>) -> Result<std::optional<Val>> {
+                             std::vector<Val> out;
+                             for (const auto& [k, v] : c.state.config.env)
+                                 out.push_back(Val::tuple({Val::string(k), Val::string(v)}));
+                             return some(Val::list(std::move(out)));
+                         }});
+    env.funcs.push_back({"get-arguments", t.func({}, t.a.list(t.string)),
+                         [](const Call& c, std::span<const Val>) -> Result<std::optional<Val>> {
+                             std::vector<Val> out;
+                             for (const auto& s : c.state.config.args)
+                                 out.push_back(Val::string(s));
+                             return some(Val::list(std::move(out)));
+                         }});
+    // No directory is granted, so there is no working directory to name.
+    env.funcs.push_back({"initial-cwd", t.func({}, t.a.option(t.string)),
+                         [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                             return some(Val::none());
+                         }});
+    st.interfaces.push_back(std::move(env));
+
+    // exit unwinds the guest as a trap the runner recognises by the recorded status.
+    InterfaceDef exit{"wasi:cli/exit", {}, {}};
+    exit.funcs.push_back({"exit", t.func({{"status", t.a.result(nullptr, nullptr)}}, nullptr),
+                          [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                              c.state.exit_status = a[0].case_index() == 0 ? 0 : 1;
+                              return trap("wasi:cli/exit called");
+                          }});
+    exit.funcs.push_back({"exit-with-code", t.func({{"status-code", t.u8}}, nullptr),
+                          [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                              c.state.exit_status = static_cast<int>(a[0].bits & 0xff);
+                              return trap("wasi:cli/exit called");
+                          }});
+    st.interfaces.push_back(std::move(exit));
+
+    struct Std {
+        const char* iface;
+        const char* func;
+        Kind kind;
+        int Config::*fd;
+    };
+    for (const Std& s :
+         {Std{"wasi:cli/stdin", "get-stdin", Kind::InputStream, &Config::stdin_fd},
+          Std{"wasi:cli/stdout", "get-stdout", Kind::OutputStream, &Config::stdout_fd},
+          Std{"wasi:cli/stderr", "get-stderr", Kind::OutputStream, &Config::stderr_fd}}) {
+        InterfaceDef d{s.iface, {}, {s.kind}};
+        d.funcs.push_back({s.func, t.func({}, t.own(s.kind)),
+                           [s](const Call& c, std::span<const Val>) -> Result<std::optional<Val>> {
+                               Object o;
+                               o.kind = s.kind;
+                               o.fd = c.state.config.*s.fd;
+                               return some(c.own(o));
+                           }});
+        st.interfaces.push_back(std::move(d));
+    }
+
+    // No terminal is ever offered.
+    st.interfaces.push_back({"wasi:cli/terminal-input", {}, {Kind::TerminalInput}});
+    st.interfaces.push_back({"wasi:cli/terminal-output", {}, {Kind::TerminalOutput}});
+    struct Term {
+        const char* iface;
+        const char* func;
+        Kind kind;
+    };
+    for (const Term& term :
+         {Term{"wasi:cli/terminal-stdin", "get-terminal-stdin", Kind::TerminalInput},
+          Term{"wasi:cli/terminal-stdout", "get-terminal-stdout", Kind::TerminalOutput},
+          Term{"wasi:cli/terminal-stderr", "get-terminal-stderr", Kind::TerminalOutput}}) {
+        InterfaceDef d{term.iface, {}, {term.kind}};
+        d.funcs.push_back({term.func, t.func({}, t.a.option(t.own(term.kind))),
+                           [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+                               return some(Val::none());
+                           }});
+        st.interfaces.push_back(std::move(d));
+    }
+}
+
+// ---------------------------------------------------------------- wasi:filesystem
+
+// error-code cases used here (types.wit `enum error-code`, in order).
+constexpr uint32_t error_code_bad_descriptor = 3;
+
+void define_filesystem(Host::State& st, Types& t) {
+    const ValType* datetime = t.a.record({Field{"seconds", t.u64}, Field{"nanoseconds", t.u32}});
+    const ValType* filesize = t.u64;
+    const ValType* descriptor_type =
+        t.a.enumeration({"unknown", "block-device", "character-device", "directory", "fifo",
+                         "symbolic-link", "regular-file", "socket"});
+    const ValType* descriptor_flags =
+        t.a.flags({"read", "write", "file-integrity-sync", "data-integrity-sync",
+                   "requested-write-sync", "mutate-directory"});
+    const ValType* opt_dt = t.a.option(datetime);
+    const ValType* descriptor_stat = t.a.record(
+        {Field{"type", descriptor_type}, Field{"link-count", t.u64}, Field{"size", filesize},
+         Field{"data-access-timestamp", opt_dt}, Field{"data-modification-timestamp", opt_dt},
+         Field{"status-change-timestamp", opt_dt}});
+    const ValType* path_flags = t.a.flags({"symlink-follow"});
+    const ValType* open_flags = t.a.flags({"create", "directory", "exclusive", "truncate"});
+    const ValType* new_timestamp = t.a.variant(
+        {Case{"no-change", nullptr}, Case{"now", nullptr}, Case{"timestamp", datetime}});
+    const ValType* directory_entry =
+        t.a.record({Field{"type", descriptor_type}, Field{"name", t.string}});
+    const ValType* error_code = t.a.enumeration({"access",
+                                                 "would-block",
+                                                 "already",
+                                                 "bad-descriptor",
+                                                 "busy",
+                                                 "deadlock",
+                                                 "quota",
+                                                 "exist",
+                                                 "file-too-large",
+                                                 "illegal-byte-sequence",
+                                                 "in-progress",
+                                                 "interrupted",
+                                                 "invalid",
+                                                 "io",
+                                                 "is-directory",
+                                                 "loop",
+                                                 "too-many-links",
+                                                 "message-size",
+                                                 "name-too-long",
+                                                 "no-device",
+                                                 "no-entry",
+                                                 "no-lock",
+                                                 "insufficient-memory",
+                                                 "insufficient-space",
+                                                 "not-directory",
+                                                 "not-empty",
+                                                 "not-recoverable",
+                                                 "unsupported",
+                                                 "no-tty",
+                                                 "no-such-device",
+                                                 "overflow",
+                                                 "not-permitted",
+                                                 "pipe",
+                                                 "read-only",
+                                                 "invalid-seek",
+                                                 "text-file-busy",
+                                                 "cross-device"});
+    const ValType* advice =
+        t.a.enumeration({"normal", "sequential", "random", "will-need", "dont-need", "no-reuse"});
+    const ValType* hash = t.a.record({Field{"lower", t.u64}, Field{"upper", t.u64}});
+    auto res = [&](const ValType* ok) { return t.a.result(ok, error_code); };
+    const ValType* borrow_desc = t.borrow(Kind::Descriptor);
+
+    InterfaceDef types{"wasi:filesystem/types",
+                       {},
+                       {Kind::InputStream, Kind::OutputStream, Kind::Error, Kind::Descriptor,
+                        Kind::DirectoryEntryStream}};
+    // No descriptor can exist while the filesystem is denied; should a handle reach here
+    // anyway it is checked, and the call fails as WASI says for a bad descriptor.
+    auto denied = [&](Kind k, std::string_view name,
+                      std::vector<std::pair<std::string, const ValType*>> params,
+                      const ValType* result) {
+        bool is_result = result->kind == TypeKind::Result;
+        types.funcs.push_back(
+            {method_name(k, name), t.method(k, std::move(params), result),
+             [k, is_result](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                 CIRRUS_TRY(c.state.get(a[0], k));
+                 if (!is_result) return some(Val::boolean(false));
+                 return some(Val::err(Val::enumeration(error_code_bad_descriptor)));
+             }});
+    };
+    const Kind D = Kind::Descriptor;
+    denied(D, "read-via-stream", {{"offset", filesize}}, res(t.own(Kind::InputStream)));
+    denied(D, "write-via-stream", {{"offset", filesize}}, res(t.own(Kind::OutputStream)));
+    denied(D, "append-via-stream", {}, res(t.own(Kind::OutputStream)));
+    denied(D, "advise", {{"offset", filesize}, {"length", filesize}, {"advice", advice}},
+           res(nullptr));
+    denied(D, "sync-data", {}, res(nullptr));
+    denied(D, "get-flags", {}, res(descriptor_flags));
+    denied(D, "get-type", {}, res(descriptor_type));
+    denied(D, "set-size", {{"size", filesize}}, res(nullptr));
+    denied(
+        D, "set-times",
+        {{"data-access-timestamp", new_timestamp}, {"data-modification-timestamp", new_timestamp}},
+        res(nullptr));
+    denied(D, "read", {{"length", filesize}, {"offset", filesize}},
+           res(t.a.tuple({t.bytes, t.boolean})));
+    denied(D, "write", {{"buffer", t.bytes}, {"offset", filesize}}, res(filesize));
+    denied(D, "read-directory", {}, res(t.own(Kind::DirectoryEntryStream)));
+    denied(D, "sync", {}, res(nullptr));
+    denied(D, "create-directory-at", {{"path", t.string}}, res(nullptr));
+    denied(D, "stat", {}, res(descriptor_stat));
+    denied(D, "stat-at", {{"path-flags", path_flags}, {"path", t.string}}, res(descriptor_stat));
+    denied(D, "set-times-at",
+           {{"path-flags", path_flags},
+            {"path", t.string},
+            {"data-access-timestamp", new_timestamp},
+            {"data-modification-timestamp", new_timestamp}},
+           res(nullptr));
+    denied(D, "link-at",
+           {{"old-path-flags", path_flags},
+            {"old-path", t.string},
+            {"new-descriptor", borrow_desc},
+            {"new-path", t.string}},
+           res(nullptr));
+    denied(D, "open-at",
+           {{"path-flags", path_flags},
+            {"path", t.string},
+            {"open-flags", open_flags},
+            {"flags", descriptor_flags}},
+           res(t.own(Kind::Descriptor)));
+    denied(D, "readlink-at", {{"path", t.string}}, res(t.string));
+    denied(D, "remove-directory-at", {{"path", t.string}}, res(nullptr));
+    denied(D, "rename-at",
+           {{"old-path", t.string}, {"new-descriptor", borrow_desc}, {"new-path", t.string}},
+           res(nullptr));
+    denied(D, "symlink-at", {{"old-path", t.string}, {"new-path", t.string}}, res(nullptr));
+    denied(D, "unlink-file-at", {{"path", t.string}}, res(nullptr));
+    denied(D, "is-same-object", {{"other", borrow_desc}}, t.boolean);
+    denied(D, "metadata-hash", {}, res(hash));
+    denied(D, "metadata-hash-at", {{"path-flags", path_flags}, {"path", t.string}}, res(hash));
+    denied(Kind::DirectoryEntryStream, "read-directory-entry", {},
+           res(t.a.option(directory_entry)));
+    // Stream errors of this host never come from a filesystem operation.
+    types.funcs.push_back({"filesystem-error-code",
+                           t.func({{"err", t.borrow(Kind::Error)}}, t.a.option(error_code)),
+                           [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+                               CIRRUS_TRY(c.state.get(a[0], Kind::Error));
+                               return some(Val::none());
+                           }});
+    st.interfaces.push_back(std::move(types));
+
+    InterfaceDef preopens{"wasi:filesystem/preopens", {}, {Kind::Descriptor}};
+    preopens.funcs.push_back(
+        {"get-directories", t.func({}, t.a.list(t.a.tuple({t.own(Kind::Descriptor), t.string}))),
+         [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
+             return some(Val::list({})); // denied by default: no directory is granted
+         }});
+    st.interfaces.push_back(std::move(preopens));
+}
+
+} // namespace
+
+void define_interfaces(Host::State& st) {
+    Types t(st.types);
+    define_io(st, t);
+    define_clocks_random(st, t);
+    define_cli(st, t);
+    define_filesystem(st, t);
+}
+
+} // namespace cirrus::wasi
