@@ -79,6 +79,21 @@ std::optional<std::string_view> wasi_02_base(std::string_view name) {
     return name.substr(0, at);
 }
 
+// The interface whose WIT defines the resource type (the others `use` it).
+std::string_view defining_interface(Kind kind) {
+    switch (kind) {
+    case Kind::Error: return "wasi:io/error";
+    case Kind::Pollable: return "wasi:io/poll";
+    case Kind::InputStream:
+    case Kind::OutputStream: return "wasi:io/streams";
+    case Kind::Descriptor:
+    case Kind::DirectoryEntryStream: return "wasi:filesystem/types";
+    case Kind::TerminalInput: return "wasi:cli/terminal-input";
+    case Kind::TerminalOutput: return "wasi:cli/terminal-output";
+    }
+    return "";
+}
+
 const InterfaceDef* find_interface(const Host::State& st, std::string_view base) {
     for (const auto& i : st.interfaces) {
         if (i.name == base) return &i;
@@ -155,16 +170,23 @@ std::vector<std::string> Host::add_to_linker(Linker& linker, const Component& co
             st.handle_resource[{name, k}] = r;
         }
     }
-    // The guest binds each imported resource type to what the last import exporting it
-    // provides (an `eq` export names the same type as the interface it is `use`d from); the
-    // handles returned under any of those imports must carry that resource.
+    // A resource type the guest imports is exported by several host instances: by the
+    // interface that defines it and by each that `use`s it (an `eq` export naming the same
+    // type). The component layer gives each host instance's export its own identity and the
+    // guest binds the type to whichever import or alias it processed last; for components made
+    // by wit-component that is the alias from the defining interface (wasi:io/poll for
+    // pollable), which `resource.drop` uses. Handles returned under any of these imports carry
+    // that resource, else the guest could not drop them.
     std::map<const component::ResourceType*, ResourceImpl*> bound;
+    std::map<const component::ResourceType*, bool> from_definer;
     for (const auto& [name, ext] : component.type().imports) {
         if (ext.sort != Sort::Instance || !ext.instance) continue;
         for (const auto& [ename, et] : ext.instance->exports) {
             auto d = defined.find({name, ename});
-            if (et.sort == Sort::Type && et.resource && d != defined.end())
-                bound[et.resource] = d->second;
+            if (et.sort != Sort::Type || !et.resource || d == defined.end()) continue;
+            bool definer = wasi_02_base(name) == defining_interface(st.kinds.at(d->second));
+            if (definer || !from_definer[et.resource]) bound[et.resource] = d->second;
+            if (definer) from_definer[et.resource] = true;
         }
     }
     for (const auto& [name, ext] : component.type().imports) {
