@@ -13,6 +13,7 @@
 
 #include "ops.h"
 
+#include <array>
 #include <fmt/format.h>
 
 namespace cirrus::wasm::detail {
@@ -174,6 +175,29 @@ private:
         std::vector<Entry> out(types.size());
         for (size_t i = types.size(); i-- > 0;) {
             CIRRUS_TRY_ASSIGN(out[i], pop(types[i]));
+        }
+        return out;
+    }
+    // Pushes entries popped by pop_types back (their constants already written to their
+    // slots); entries of unknown type (from unreachable code) become values of `types`.
+    void restore_entries(const std::vector<Entry>& entries, const std::vector<ValType>& types) {
+        for (size_t i = 0; i < entries.size(); ++i) {
+            Entry e = entries[i];
+            size_t pos = stack_.size();
+            if (e.type == kUnknown) e = {types[i], home(pos)};
+            if (e.slot < num_locals_ && e.slot != home(pos)) {
+                ++lazy_refs_[e.slot];
+                ++lazy_total_;
+            }
+            stack_.push_back(e);
+            max_height_ = std::max<size_t>(max_height_, stack_.size());
+        }
+    }
+    // Pops the (destination, source or value, length) operands of the bulk instructions.
+    Result<std::array<Entry, 3>> pop_three_i32() {
+        std::array<Entry, 3> out;
+        for (size_t i = 3; i-- > 0;) {
+            CIRRUS_TRY_ASSIGN(out[i], pop(ValType::I32));
         }
         return out;
     }
@@ -565,15 +589,7 @@ Result<void> FunctionValidator::op_br_if(uint32_t depth) {
     size_t arity = types.size();
     CIRRUS_TRY_ASSIGN(auto values, pop_types(types));
     // The values stay on the stack for the fall-through path.
-    for (size_t i = 0; i < values.size(); ++i) {
-        stack_.push_back(values[i]);
-        if (values[i].type != kUnknown && values[i].slot < num_locals_ &&
-            values[i].slot != home(stack_.size() - 1)) {
-            ++lazy_refs_[values[i].slot];
-            ++lazy_total_;
-        }
-        if (values[i].type == kUnknown) stack_.back() = {types[i], home(stack_.size() - 1)};
-    }
+    restore_entries(values, types);
     if (!emitting()) return {};
     if (!label_needs_copies(arity, target->height)) {
         if (fused.ok && pc() == code_end)
@@ -772,9 +788,8 @@ Result<void> FunctionValidator::prefixed_instruction() {
         CIRRUS_TRY_ASSIGN(uint32_t seg, data_index());
         CIRRUS_TRY(zero_byte());
         CIRRUS_TRY(check_memory());
-        CIRRUS_TRY_ASSIGN(Entry n, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry s, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry d, pop(ValType::I32));
+        CIRRUS_TRY_ASSIGN(auto operands, pop_three_i32());
+        auto [d, s, n] = operands;
         if (emitting()) emit({op_MemoryInit, seg, d.slot, s.slot, n.slot});
         return {};
     }
@@ -787,18 +802,16 @@ Result<void> FunctionValidator::prefixed_instruction() {
         CIRRUS_TRY(zero_byte());
         CIRRUS_TRY(zero_byte());
         CIRRUS_TRY(check_memory());
-        CIRRUS_TRY_ASSIGN(Entry n, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry s, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry d, pop(ValType::I32));
+        CIRRUS_TRY_ASSIGN(auto operands, pop_three_i32());
+        auto [d, s, n] = operands;
         if (emitting()) emit({op_MemoryCopy, d.slot, s.slot, n.slot});
         return {};
     }
     case 11: { // memory.fill
         CIRRUS_TRY(zero_byte());
         CIRRUS_TRY(check_memory());
-        CIRRUS_TRY_ASSIGN(Entry n, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry v, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry d, pop(ValType::I32));
+        CIRRUS_TRY_ASSIGN(auto operands, pop_three_i32());
+        auto [d, v, n] = operands;
         if (emitting()) emit({op_MemoryFill, d.slot, v.slot, n.slot});
         return {};
     }
@@ -807,9 +820,8 @@ Result<void> FunctionValidator::prefixed_instruction() {
         CIRRUS_TRY_ASSIGN(uint32_t table, table_index());
         if (m_.tables[table].element != m_.elems[seg].type)
             return invalid("type mismatch: element segment and table types differ");
-        CIRRUS_TRY_ASSIGN(Entry n, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry s, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry d, pop(ValType::I32));
+        CIRRUS_TRY_ASSIGN(auto operands, pop_three_i32());
+        auto [d, s, n] = operands;
         if (emitting()) emit({op_TableInit, table, seg, d.slot, s.slot, n.slot});
         return {};
     }
@@ -823,9 +835,8 @@ Result<void> FunctionValidator::prefixed_instruction() {
         CIRRUS_TRY_ASSIGN(uint32_t src_table, table_index());
         if (m_.tables[dst_table].element != m_.tables[src_table].element)
             return invalid("type mismatch: table.copy between tables of different types");
-        CIRRUS_TRY_ASSIGN(Entry n, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry s, pop(ValType::I32));
-        CIRRUS_TRY_ASSIGN(Entry d, pop(ValType::I32));
+        CIRRUS_TRY_ASSIGN(auto operands, pop_three_i32());
+        auto [d, s, n] = operands;
         if (emitting()) emit({op_TableCopy, dst_table, src_table, d.slot, s.slot, n.slot});
         return {};
     }
