@@ -1,7 +1,9 @@
-// `cirrus run [--env K=V]... [--timeout MS] COMPONENT.wasm [ARGS...]`: runs a
+// `cirrus run [--env K=V]... [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]...
+// [--timeout MS] COMPONENT.wasm [ARGS...]`: runs a
 // `wasi:cli/command` component with the WASI 0.2 host. The guest sees the arguments after the
 // component (the component's path first), only the environment variables given with --env,
-// this process's standard streams, and no filesystem or network. Its exit status becomes this
+// this process's standard streams, the directories granted (confined beneath them) and no
+// other filesystem, no network. Its exit status becomes this
 // process's; a trap or an interruption by --timeout is printed to stderr and ends with 134; a
 // component importing what the host does not provide is refused before it starts, with the
 // list of those imports, and ends with 1.
@@ -24,6 +26,7 @@ namespace {
 struct RunArgs {
     std::string path;
     std::vector<std::string> env;
+    std::vector<std::string> dirs, dirs_ro;
     std::optional<uint64_t> timeout_ms;
     std::vector<std::string> guest_args;
 };
@@ -50,6 +53,16 @@ int run_run(const RunArgs& args) {
         }
         opts.config.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
+    for (const auto* list : {&args.dirs, &args.dirs_ro}) {
+        for (const auto& d : *list) {
+            size_t sep = d.find("::");
+            wasi::Config::Dir dir;
+            dir.host_path = d.substr(0, sep);
+            dir.guest_path = sep == std::string::npos ? d : d.substr(sep + 2);
+            dir.read_only = list == &args.dirs_ro;
+            opts.config.dirs.push_back(std::move(dir));
+        }
+    }
     if (args.timeout_ms) opts.timeout = std::chrono::milliseconds(*args.timeout_ms);
     auto status = wasi::run_command(bytes, std::move(opts));
     if (status.ok()) return *status;
@@ -64,6 +77,11 @@ void register_run(CLI::App& app) {
     auto args = std::make_shared<RunArgs>();
     CLI::App* cmd = app.add_subcommand("run", "Run a wasi:cli/command component");
     cmd->add_option("--env", args->env, "An environment variable for the guest, KEY=VALUE")
+        ->allow_extra_args(false);
+    cmd->add_option("--dir", args->dirs,
+                    "Grant a host directory, HOST[::GUEST] (the guest sees it as GUEST)")
+        ->allow_extra_args(false);
+    cmd->add_option("--dir-ro", args->dirs_ro, "Grant a host directory read-only, HOST[::GUEST]")
         ->allow_extra_args(false);
     cmd->add_option("--timeout", args->timeout_ms, "Stop the guest after this many milliseconds")
         ->allow_extra_args(false);

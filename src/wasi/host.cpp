@@ -5,10 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace cirrus::wasi {
 
@@ -128,9 +133,29 @@ bool serves(std::string_view import_name) {
     return base && std::find(names.begin(), names.end(), *base) != names.end();
 }
 
+void OwnedFd::reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
 Host::Host(Config config) : state_(std::make_unique<State>()) {
     state_->config = std::move(config);
+    for (const auto& d : state_->config.dirs) {
+        int fd = ::open(d.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            state_->config_errors.push_back(
+                fmt::format("cannot open directory {}: {}", d.host_path, std::strerror(errno)));
+            continue;
+        }
+        state_->preopens.push_back(
+            {OwnedFd(fd), d.guest_path.empty() ? d.host_path : d.guest_path, d.read_only});
+    }
     define_interfaces(*state_);
+}
+
+Result<void> Host::ready() const {
+    if (state_->config_errors.empty()) return {};
+    return Error(ErrorKind::Io, state_->config_errors.front());
 }
 
 Host::~Host() = default;
@@ -269,6 +294,7 @@ Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
                      "not a wasi:cli/command: the component does not export wasi:cli/run@0.2.x");
 
     Host host(std::move(options.config));
+    CIRRUS_TRY(host.ready());
     Linker linker;
     std::vector<std::string> missing = host.add_to_linker(linker, *comp);
     if (!missing.empty()) {

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace cirrus::wasi {
@@ -33,12 +35,48 @@ enum class Kind : uint8_t {
 };
 const char* resource_name(Kind kind);
 
+// A host file descriptor closed with the object that owns it.
+class OwnedFd {
+public:
+    OwnedFd() = default;
+    explicit OwnedFd(int fd) : fd_(fd) {}
+    OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    OwnedFd& operator=(OwnedFd&& o) noexcept {
+        reset();
+        fd_ = std::exchange(o.fd_, -1);
+        return *this;
+    }
+    ~OwnedFd() { reset(); }
+    int get() const { return fd_; }
+    void reset();
+
+private:
+    int fd_ = -1;
+};
+
 // A host object a guest holds a handle to.
 struct Object {
     Kind kind = Kind::Error;
-    int fd = -1;              // streams: the host file descriptor
+    int fd = -1;              // streams, descriptors: the host file descriptor
+    OwnedFd owned;            // set when the object owns `fd` (files, directories)
     uint64_t deadline_ns = 0; // pollables: monotonic time it becomes ready (0: ready now)
     std::string message;      // errors: to-debug-string
+    // File streams read or write at `offset` (pread/pwrite); `append` writes at the end.
+    std::optional<uint64_t> offset;
+    bool append = false;
+    // Descriptors: granted read-only, and the descriptor-flags it was opened with.
+    bool read_only = false;
+    uint32_t flags = 0;
+    // Directory entry streams: (name, descriptor-type) and the next to hand out.
+    std::vector<std::pair<std::string, uint32_t>> entries;
+    size_t next_entry = 0;
+};
+
+// A directory granted to the guest (cirrus run --dir), opened when the host is made.
+struct Preopen {
+    OwnedFd fd;
+    std::string guest_path;
+    bool read_only = false;
 };
 
 // What an implementation gets: the host state and the instance name it was called under
@@ -72,6 +110,8 @@ struct Host::State {
     component::TypeArena types;
     std::vector<InterfaceDef> interfaces;
 
+    std::vector<Preopen> preopens;
+    std::vector<std::string> config_errors;
     std::unordered_map<uint32_t, Object> objects;
     uint32_t next_rep = 1;
 

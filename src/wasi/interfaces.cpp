@@ -13,7 +13,12 @@
 #include <cstring>
 #include <thread>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace cirrus::wasi {
@@ -134,7 +139,7 @@ Val stream_failed(const Call& c, std::string message) {
 Val ready_pollable(const Call& c) {
     Object p;
     p.kind = Kind::Pollable;
-    return c.own(p);
+    return c.own(std::move(p));
 }
 
 void sleep_until_ns(uint64_t deadline) {
@@ -150,8 +155,14 @@ Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t 
     if (buf.empty()) return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({})));
     ssize_t n;
     do {
-        n = s->fd < 0 ? 0 : ::read(s->fd, buf.data(), buf.size());
+        if (s->fd < 0)
+            n = 0;
+        else if (s->offset)
+            n = ::pread(s->fd, buf.data(), buf.size(), static_cast<off_t>(*s->offset));
+        else
+            n = ::read(s->fd, buf.data(), buf.size());
     } while (n < 0 && errno == EINTR);
+    if (n > 0 && s->offset) *s->offset += static_cast<uint64_t>(n);
     if (n < 0) return some(stream_failed(c, fmt::format("read: {}", std::strerror(errno))));
     if (n == 0) return some(stream_closed());
     if (discard) return some(Val::ok(Val::u64(static_cast<uint64_t>(n))));
@@ -162,7 +173,19 @@ Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t 
 std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint8_t>& data) {
     size_t done = 0;
     while (done < data.size()) {
-        ssize_t n = ::write(s->fd, data.data() + done, data.size() - done);
+        ssize_t n;
+        if (s->append) {
+            struct stat sb;
+            n = ::fstat(s->fd, &sb) < 0
+                    ? -1
+                    : ::pwrite(s->fd, data.data() + done, data.size() - done, sb.st_size);
+        } else if (s->offset) {
+            n = ::pwrite(s->fd, data.data() + done, data.size() - done,
+                         static_cast<off_t>(*s->offset));
+            if (n > 0) *s->offset += static_cast<uint64_t>(n);
+        } else {
+            n = ::write(s->fd, data.data() + done, data.size() - done);
+        }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EPIPE) return some(stream_closed());
         if (n < 0) return some(stream_failed(c, fmt::format("write: {}", std::strerror(errno))));
@@ -328,7 +351,7 @@ void define_clocks_random(Host::State& st, Types& t) {
                  uint64_t now = monotonic_now_ns();
                  uint64_t d = a[0].as_u64();
                  p.deadline_ns = relative ? (d > UINT64_MAX - now ? UINT64_MAX : now + d) : d;
-                 return some(c.own(p));
+                 return some(c.own(std::move(p)));
              }});
     };
     subscribe("subscribe-instant", "when", false);
@@ -435,7 +458,7 @@ void define_cli(Host::State& st, Types& t) {
                                Object o;
                                o.kind = s.kind;
                                o.fd = c.state.config.*s.fd;
-                               return some(c.own(o));
+                               return some(c.own(std::move(o)));
                            }});
         st.interfaces.push_back(std::move(d));
     }
@@ -463,8 +486,144 @@ void define_cli(Host::State& st, Types& t) {
 
 // ---------------------------------------------------------------- wasi:filesystem
 
-// error-code cases used here (types.wit `enum error-code`, in order).
-constexpr uint32_t error_code_bad_descriptor = 3;
+// enum error-code of types.wit, in order; one table for the names and the errno mapping.
+#define CIRRUS_WASI_ERROR_CODES(X)                                                                 \
+    X(access, EACCES)                                                                              \
+    X(would - block, EAGAIN)                                                                       \
+    X(already, EALREADY)                                                                           \
+    X(bad - descriptor, EBADF)                                                                     \
+    X(busy, EBUSY)                                                                                 \
+    X(deadlock, EDEADLK)                                                                           \
+    X(quota, EDQUOT)                                                                               \
+    X(exist, EEXIST)                                                                               \
+    X(file - too - large, EFBIG)                                                                   \
+    X(illegal - byte - sequence, EILSEQ)                                                           \
+    X(in - progress, EINPROGRESS)                                                                  \
+    X(interrupted, EINTR)                                                                          \
+    X(invalid, EINVAL)                                                                             \
+    X(io, EIO)                                                                                     \
+    X(is - directory, EISDIR)                                                                      \
+    X(loop, ELOOP)                                                                                 \
+    X(too - many - links, EMLINK)                                                                  \
+    X(message - size, EMSGSIZE)                                                                    \
+    X(name - too - long, ENAMETOOLONG)                                                             \
+    X(no - device, ENODEV)                                                                         \
+    X(no - entry, ENOENT)                                                                          \
+    X(no - lock, ENOLCK)                                                                           \
+    X(insufficient - memory, ENOMEM)                                                               \
+    X(insufficient - space, ENOSPC)                                                                \
+    X(not -directory, ENOTDIR)                                                                     \
+    X(not -empty, ENOTEMPTY)                                                                       \
+    X(not -recoverable, ENOTRECOVERABLE)                                                           \
+    X(unsupported, ENOTSUP)                                                                        \
+    X(no - tty, ENOTTY)                                                                            \
+    X(no - such - device, ENXIO)                                                                   \
+    X(overflow, EOVERFLOW)                                                                         \
+    X(not -permitted, EPERM)                                                                       \
+    X(pipe, EPIPE)                                                                                 \
+    X(read - only, EROFS)                                                                          \
+    X(invalid - seek, ESPIPE)                                                                      \
+    X(text - file - busy, ETXTBSY)                                                                 \
+    X(cross - device, EXDEV)
+
+enum ErrorCode : uint32_t {
+#define X(name, errno_value) ec_##errno_value,
+    CIRRUS_WASI_ERROR_CODES(X)
+#undef X
+};
+
+std::vector<std::string> error_code_names() {
+    std::vector<std::string> names;
+#define X(name, errno_value)                                                                       \
+    {                                                                                              \
+        std::string n = #name;                                                                     \
+        n.erase(std::remove(n.begin(), n.end(), ' '), n.end());                                    \
+        names.push_back(n);                                                                        \
+    }
+    CIRRUS_WASI_ERROR_CODES(X)
+#undef X
+    return names;
+}
+
+// errno after a failed host call as an error-code. EXDEV from openat2's RESOLVE_BENEATH means
+// the path tried to leave the granted directory: not-permitted.
+uint32_t error_code_of(int e, bool resolving) {
+    if (resolving && e == EXDEV) return ec_EPERM;
+    if (e == EOPNOTSUPP) return ec_ENOTSUP;
+    if (e == EWOULDBLOCK) return ec_EAGAIN;
+#define X(name, errno_value)                                                                       \
+    if (e == errno_value) return ec_##errno_value;
+    CIRRUS_WASI_ERROR_CODES(X)
+#undef X
+    return ec_EIO;
+}
+
+Val fs_err(uint32_t code) {
+    return Val::err(Val::enumeration(code));
+}
+Val fs_errno(bool resolving = false) {
+    return fs_err(error_code_of(errno, resolving));
+}
+
+// descriptor-flags bits, path-flags, open-flags (flags order of types.wit).
+constexpr uint32_t flag_read = 1, flag_write = 2, flag_mutate_directory = 32;
+constexpr uint32_t open_create = 1, open_directory = 2, open_exclusive = 4, open_truncate = 8;
+constexpr uint32_t path_symlink_follow = 1;
+
+uint32_t flag_word(const Val& flags) {
+    return flags.flag_words.empty() ? 0 : flags.flag_words[0];
+}
+
+uint32_t descriptor_type_of(mode_t mode) {
+    switch (mode & S_IFMT) {
+    case S_IFBLK: return 1;
+    case S_IFCHR: return 2;
+    case S_IFDIR: return 3;
+    case S_IFIFO: return 4;
+    case S_IFLNK: return 5;
+    case S_IFREG: return 6;
+    case S_IFSOCK: return 7;
+    default: return 0;
+    }
+}
+
+// Opens `path` beneath directory `dirfd`: the kernel refuses (EXDEV) `..` out of it, absolute
+// paths, and symlinks that lead out (openat2 RESOLVE_BENEATH); /proc magic links never.
+int open_beneath(int dirfd, const std::string& path, uint64_t flags, bool follow) {
+    struct open_how how {};
+    how.flags = flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    how.mode = (flags & O_CREAT) ? 0666 : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    return static_cast<int>(fd);
+}
+
+// Splits a path for an operation on its last component: the parent opened beneath `dirfd`
+// and the last name. "." and ".." as the last name are refused (not-permitted).
+struct ParentAndName {
+    OwnedFd parent;
+    std::string name;
+};
+std::optional<ParentAndName> open_parent(int dirfd, std::string path, uint32_t* code) {
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (dir.empty()) dir = "/"; // an absolute path: open_beneath refuses it
+    if (name.empty() || name == "." || name == "..") {
+        *code = ec_EPERM;
+        return std::nullopt;
+    }
+    int fd = open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, true);
+    if (fd < 0) {
+        *code = error_code_of(errno, true);
+        return std::nullopt;
+    }
+    return ParentAndName{OwnedFd(fd), std::move(name)};
+}
 
 void define_filesystem(Host::State& st, Types& t) {
     const ValType* datetime = t.a.record({Field{"seconds", t.u64}, Field{"nanoseconds", t.u32}});
@@ -486,43 +645,7 @@ void define_filesystem(Host::State& st, Types& t) {
         {Case{"no-change", nullptr}, Case{"now", nullptr}, Case{"timestamp", datetime}});
     const ValType* directory_entry =
         t.a.record({Field{"type", descriptor_type}, Field{"name", t.string}});
-    const ValType* error_code = t.a.enumeration({"access",
-                                                 "would-block",
-                                                 "already",
-                                                 "bad-descriptor",
-                                                 "busy",
-                                                 "deadlock",
-                                                 "quota",
-                                                 "exist",
-                                                 "file-too-large",
-                                                 "illegal-byte-sequence",
-                                                 "in-progress",
-                                                 "interrupted",
-                                                 "invalid",
-                                                 "io",
-                                                 "is-directory",
-                                                 "loop",
-                                                 "too-many-links",
-                                                 "message-size",
-                                                 "name-too-long",
-                                                 "no-device",
-                                                 "no-entry",
-                                                 "no-lock",
-                                                 "insufficient-memory",
-                                                 "insufficient-space",
-                                                 "not-directory",
-                                                 "not-empty",
-                                                 "not-recoverable",
-                                                 "unsupported",
-                                                 "no-tty",
-                                                 "no-such-device",
-                                                 "overflow",
-                                                 "not-permitted",
-                                                 "pipe",
-                                                 "read-only",
-                                                 "invalid-seek",
-                                                 "text-file-busy",
-                                                 "cross-device"});
+    const ValType* error_code = t.a.enumeration(error_code_names());
     const ValType* advice =
         t.a.enumeration({"normal", "sequential", "random", "will-need", "dont-need", "no-reuse"});
     const ValType* hash = t.a.record({Field{"lower", t.u64}, Field{"upper", t.u64}});
@@ -533,73 +656,241 @@ void define_filesystem(Host::State& st, Types& t) {
                        {},
                        {Kind::InputStream, Kind::OutputStream, Kind::Error, Kind::Descriptor,
                         Kind::DirectoryEntryStream}};
-    // No descriptor can exist while the filesystem is denied; should a handle reach here
-    // anyway it is checked, and the call fails as WASI says for a bad descriptor.
-    auto denied = [&](Kind k, std::string_view name,
+    using Body =
+        std::function<Result<std::optional<Val>>(const Call&, Object&, std::span<const Val>)>;
+    // A method of `kind`: the handle is checked, then `body` runs on its object.
+    auto method = [&](Kind k, std::string_view name,
                       std::vector<std::pair<std::string, const ValType*>> params,
-                      const ValType* result) {
-        bool is_result = result->kind == TypeKind::Result;
-        types.funcs.push_back(
-            {method_name(k, name), t.method(k, std::move(params), result),
-             [k, is_result](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
-                 CIRRUS_TRY(c.state.get(a[0], k));
-                 if (!is_result) return some(Val::boolean(false));
-                 return some(Val::err(Val::enumeration(error_code_bad_descriptor)));
-             }});
+                      const ValType* result, Body body) {
+        types.funcs.push_back({method_name(k, name), t.method(k, std::move(params), result),
+                               [k, body = std::move(body)](const Call& c, std::span<const Val> a)
+                                   -> Result<std::optional<Val>> {
+                                   CIRRUS_TRY_ASSIGN(Object * o, c.state.get(a[0], k));
+                                   return body(c, *o, a);
+                               }});
+    };
+    auto unsupported = [](const Call&, Object&,
+                          std::span<const Val>) -> Result<std::optional<Val>> {
+        return some(fs_err(ec_ENOTSUP));
+    };
+    auto stat_val = [](const struct stat& sb) {
+        auto ts = [](const struct timespec& s) {
+            return Val::some(Val::record({Val::u64(static_cast<uint64_t>(s.tv_sec)),
+                                          Val::u32(static_cast<uint32_t>(s.tv_nsec))}));
+        };
+        return Val::record({Val::enumeration(descriptor_type_of(sb.st_mode)), Val::u64(sb.st_nlink),
+                            Val::u64(static_cast<uint64_t>(sb.st_size)), ts(sb.st_atim),
+                            ts(sb.st_mtim), ts(sb.st_ctim)});
+    };
+    auto file_stream = [](const Call& c, Object& d, Kind kind, std::optional<uint64_t> offset,
+                          bool append) -> Result<std::optional<Val>> {
+        if (kind == Kind::InputStream ? !(d.flags & flag_read) : !(d.flags & flag_write))
+            return some(fs_err(ec_EBADF));
+        int fd = ::fcntl(d.fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return some(fs_errno());
+        Object s;
+        s.kind = kind;
+        s.owned = OwnedFd(fd);
+        s.fd = fd;
+        s.offset = offset;
+        s.append = append;
+        return some(Val::ok(c.own(std::move(s))));
     };
     const Kind D = Kind::Descriptor;
-    denied(D, "read-via-stream", {{"offset", filesize}}, res(t.own(Kind::InputStream)));
-    denied(D, "write-via-stream", {{"offset", filesize}}, res(t.own(Kind::OutputStream)));
-    denied(D, "append-via-stream", {}, res(t.own(Kind::OutputStream)));
-    denied(D, "advise", {{"offset", filesize}, {"length", filesize}, {"advice", advice}},
-           res(nullptr));
-    denied(D, "sync-data", {}, res(nullptr));
-    denied(D, "get-flags", {}, res(descriptor_flags));
-    denied(D, "get-type", {}, res(descriptor_type));
-    denied(D, "set-size", {{"size", filesize}}, res(nullptr));
-    denied(
+    method(D, "read-via-stream", {{"offset", filesize}}, res(t.own(Kind::InputStream)),
+           [file_stream](const Call& c, Object& d, std::span<const Val> a) {
+               return file_stream(c, d, Kind::InputStream, a[1].as_u64(), false);
+           });
+    method(D, "write-via-stream", {{"offset", filesize}}, res(t.own(Kind::OutputStream)),
+           [file_stream](const Call& c, Object& d, std::span<const Val> a) {
+               return file_stream(c, d, Kind::OutputStream, a[1].as_u64(), false);
+           });
+    method(D, "append-via-stream", {}, res(t.own(Kind::OutputStream)),
+           [file_stream](const Call& c, Object& d, std::span<const Val>) {
+               return file_stream(c, d, Kind::OutputStream, std::nullopt, true);
+           });
+    method(D, "advise", {{"offset", filesize}, {"length", filesize}, {"advice", advice}},
+           res(nullptr),
+           [](const Call&, Object&, std::span<const Val>) -> Result<std::optional<Val>> {
+               return some(Val::ok(std::nullopt)); // advice may be ignored
+           });
+    for (const char* name : {"sync-data", "sync"}) {
+        method(D, name, {}, res(nullptr),
+               [](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+                   if (::fsync(d.fd) < 0 && errno != EINVAL && errno != EBADF)
+                       return some(fs_errno());
+                   return some(Val::ok(std::nullopt));
+               });
+    }
+    method(D, "get-flags", {}, res(descriptor_flags),
+           [](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+               return some(Val::ok(Val::flags({d.flags})));
+           });
+    method(D, "get-type", {}, res(descriptor_type),
+           [](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+               struct stat sb;
+               if (::fstat(d.fd, &sb) < 0) return some(fs_errno());
+               return some(Val::ok(Val::enumeration(descriptor_type_of(sb.st_mode))));
+           });
+    method(D, "set-size", {{"size", filesize}}, res(nullptr),
+           [](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               if (!(d.flags & flag_write)) return some(fs_err(ec_EBADF));
+               if (::ftruncate(d.fd, static_cast<off_t>(a[1].as_u64())) < 0)
+                   return some(fs_errno());
+               return some(Val::ok(std::nullopt));
+           });
+    method(
         D, "set-times",
         {{"data-access-timestamp", new_timestamp}, {"data-modification-timestamp", new_timestamp}},
-        res(nullptr));
-    denied(D, "read", {{"length", filesize}, {"offset", filesize}},
-           res(t.a.tuple({t.bytes, t.boolean})));
-    denied(D, "write", {{"buffer", t.bytes}, {"offset", filesize}}, res(filesize));
-    denied(D, "read-directory", {}, res(t.own(Kind::DirectoryEntryStream)));
-    denied(D, "sync", {}, res(nullptr));
-    denied(D, "create-directory-at", {{"path", t.string}}, res(nullptr));
-    denied(D, "stat", {}, res(descriptor_stat));
-    denied(D, "stat-at", {{"path-flags", path_flags}, {"path", t.string}}, res(descriptor_stat));
-    denied(D, "set-times-at",
+        res(nullptr), unsupported);
+    method(D, "read", {{"length", filesize}, {"offset", filesize}},
+           res(t.a.tuple({t.bytes, t.boolean})),
+           [](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               if (!(d.flags & flag_read)) return some(fs_err(ec_EBADF));
+               std::vector<uint8_t> buf(std::min(a[1].as_u64(), max_chunk));
+               ssize_t n = ::pread(d.fd, buf.data(), buf.size(), static_cast<off_t>(a[2].as_u64()));
+               if (n < 0) return some(fs_errno());
+               bool end = n == 0 && !buf.empty();
+               return some(Val::ok(
+                   Val::tuple({bytes_val(buf.data(), static_cast<size_t>(n)), Val::boolean(end)})));
+           });
+    method(D, "write", {{"buffer", t.bytes}, {"offset", filesize}}, res(filesize),
+           [](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               if (!(d.flags & flag_write)) return some(fs_err(ec_EBADF));
+               std::vector<uint8_t> data = val_bytes(a[1]);
+               ssize_t n =
+                   ::pwrite(d.fd, data.data(), data.size(), static_cast<off_t>(a[2].as_u64()));
+               if (n < 0) return some(fs_errno());
+               return some(Val::ok(Val::u64(static_cast<uint64_t>(n))));
+           });
+    method(D, "read-directory", {}, res(t.own(Kind::DirectoryEntryStream)),
+           [](const Call& c, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+               int fd = open_beneath(d.fd, ".", O_RDONLY | O_DIRECTORY, true);
+               if (fd < 0) return some(fs_errno());
+               DIR* dir = ::fdopendir(fd);
+               if (!dir) {
+                   ::close(fd);
+                   return some(fs_errno());
+               }
+               Object s;
+               s.kind = Kind::DirectoryEntryStream;
+               while (struct dirent* e = ::readdir(dir)) {
+                   std::string name = e->d_name;
+                   if (name == "." || name == "..") continue;
+                   struct stat sb;
+                   uint32_t type = ::fstatat(dirfd(dir), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0
+                                       ? descriptor_type_of(sb.st_mode)
+                                       : 0;
+                   s.entries.emplace_back(std::move(name), type);
+               }
+               ::closedir(dir);
+               return some(Val::ok(c.own(std::move(s))));
+           });
+    // Operations that change the directory: refused in a read-only grant.
+    auto mutating = [&](std::string_view name, int (*op)(int, const char*)) {
+        method(D, name, {{"path", t.string}}, res(nullptr),
+               [op](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+                   if (d.read_only || !(d.flags & flag_mutate_directory))
+                       return some(fs_err(ec_EROFS));
+                   uint32_t code = 0;
+                   auto p = open_parent(d.fd, a[1].as_string(), &code);
+                   if (!p) return some(fs_err(code));
+                   if (op(p->parent.get(), p->name.c_str()) < 0) return some(fs_errno());
+                   return some(Val::ok(std::nullopt));
+               });
+    };
+    mutating("create-directory-at",
+             [](int dir, const char* name) { return ::mkdirat(dir, name, 0777); });
+    mutating("remove-directory-at",
+             [](int dir, const char* name) { return ::unlinkat(dir, name, AT_REMOVEDIR); });
+    mutating("unlink-file-at", [](int dir, const char* name) { return ::unlinkat(dir, name, 0); });
+    method(D, "stat", {}, res(descriptor_stat),
+           [stat_val](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+               struct stat sb;
+               if (::fstat(d.fd, &sb) < 0) return some(fs_errno());
+               return some(Val::ok(stat_val(sb)));
+           });
+    method(
+        D, "stat-at", {{"path-flags", path_flags}, {"path", t.string}}, res(descriptor_stat),
+        [stat_val](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+            bool follow = flag_word(a[1]) & path_symlink_follow;
+            int fd = open_beneath(d.fd, a[2].as_string(), O_PATH, follow);
+            if (fd < 0) return some(fs_errno(true));
+            OwnedFd owned(fd);
+            struct stat sb;
+            if (::fstat(fd, &sb) < 0) return some(fs_errno());
+            return some(Val::ok(stat_val(sb)));
+        });
+    method(D, "set-times-at",
            {{"path-flags", path_flags},
             {"path", t.string},
             {"data-access-timestamp", new_timestamp},
             {"data-modification-timestamp", new_timestamp}},
-           res(nullptr));
-    denied(D, "link-at",
+           res(nullptr), unsupported);
+    method(D, "link-at",
            {{"old-path-flags", path_flags},
             {"old-path", t.string},
             {"new-descriptor", borrow_desc},
             {"new-path", t.string}},
-           res(nullptr));
-    denied(D, "open-at",
+           res(nullptr), unsupported);
+    method(D, "open-at",
            {{"path-flags", path_flags},
             {"path", t.string},
             {"open-flags", open_flags},
             {"flags", descriptor_flags}},
-           res(t.own(Kind::Descriptor)));
-    denied(D, "readlink-at", {{"path", t.string}}, res(t.string));
-    denied(D, "remove-directory-at", {{"path", t.string}}, res(nullptr));
-    denied(D, "rename-at",
+           res(t.own(Kind::Descriptor)),
+           [](const Call& c, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               bool follow = flag_word(a[1]) & path_symlink_follow;
+               const std::string& path = a[2].as_string();
+               uint32_t oflags = flag_word(a[3]);
+               uint32_t dflags = flag_word(a[4]);
+               bool writes = (dflags & (flag_write | flag_mutate_directory)) ||
+                             (oflags & (open_create | open_truncate));
+               if (writes && d.read_only) return some(fs_err(ec_EROFS));
+               uint64_t flags =
+                   (dflags & flag_write) ? ((dflags & flag_read) ? O_RDWR : O_WRONLY) : O_RDONLY;
+               if (oflags & open_create) flags |= O_CREAT;
+               if (oflags & open_directory) flags |= O_DIRECTORY;
+               if (oflags & open_exclusive) flags |= O_EXCL;
+               if (oflags & open_truncate) flags |= O_TRUNC;
+               int fd = open_beneath(d.fd, path, flags, follow);
+               if (fd < 0) return some(fs_errno(true));
+               Object o;
+               o.kind = Kind::Descriptor;
+               o.owned = OwnedFd(fd);
+               o.fd = fd;
+               o.read_only = d.read_only;
+               // A directory opened from a directory may be changed as its parent may.
+               o.flags = dflags & (flag_read | flag_write | flag_mutate_directory);
+               if (d.flags & flag_mutate_directory && (oflags & open_directory))
+                   o.flags |= flag_mutate_directory;
+               return some(Val::ok(c.own(std::move(o))));
+           });
+    method(D, "readlink-at", {{"path", t.string}}, res(t.string), unsupported);
+    method(D, "rename-at",
            {{"old-path", t.string}, {"new-descriptor", borrow_desc}, {"new-path", t.string}},
-           res(nullptr));
-    denied(D, "symlink-at", {{"old-path", t.string}, {"new-path", t.string}}, res(nullptr));
-    denied(D, "unlink-file-at", {{"path", t.string}}, res(nullptr));
-    denied(D, "is-same-object", {{"other", borrow_desc}}, t.boolean);
-    denied(D, "metadata-hash", {}, res(hash));
-    denied(D, "metadata-hash-at", {{"path-flags", path_flags}, {"path", t.string}}, res(hash));
-    denied(Kind::DirectoryEntryStream, "read-directory-entry", {},
-           res(t.a.option(directory_entry)));
-    // Stream errors of this host never come from a filesystem operation.
+           res(nullptr), unsupported);
+    method(D, "symlink-at", {{"old-path", t.string}, {"new-path", t.string}}, res(nullptr),
+           unsupported);
+    method(D, "is-same-object", {{"other", borrow_desc}}, t.boolean,
+           [](const Call& c, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               CIRRUS_TRY_ASSIGN(Object * other, c.state.get(a[1], Kind::Descriptor));
+               struct stat x, y;
+               bool same = ::fstat(d.fd, &x) == 0 && ::fstat(other->fd, &y) == 0 &&
+                           x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+               return some(Val::boolean(same));
+           });
+    method(D, "metadata-hash", {}, res(hash), unsupported);
+    method(D, "metadata-hash-at", {{"path-flags", path_flags}, {"path", t.string}}, res(hash),
+           unsupported);
+    method(Kind::DirectoryEntryStream, "read-directory-entry", {}, res(t.a.option(directory_entry)),
+           [](const Call&, Object& s, std::span<const Val>) -> Result<std::optional<Val>> {
+               if (s.next_entry >= s.entries.size()) return some(Val::ok(Val::none()));
+               const auto& [name, type] = s.entries[s.next_entry++];
+               return some(
+                   Val::ok(Val::some(Val::record({Val::enumeration(type), Val::string(name)}))));
+           });
+    // Stream errors of this host carry no filesystem error code.
     types.funcs.push_back({"filesystem-error-code",
                            t.func({{"err", t.borrow(Kind::Error)}}, t.a.option(error_code)),
                            [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
@@ -611,8 +902,21 @@ void define_filesystem(Host::State& st, Types& t) {
     InterfaceDef preopens{"wasi:filesystem/preopens", {}, {Kind::Descriptor}};
     preopens.funcs.push_back(
         {"get-directories", t.func({}, t.a.list(t.a.tuple({t.own(Kind::Descriptor), t.string}))),
-         [](const Call&, std::span<const Val>) -> Result<std::optional<Val>> {
-             return some(Val::list({})); // denied by default: no directory is granted
+         [](const Call& c, std::span<const Val>) -> Result<std::optional<Val>> {
+             // Denied by default: the list holds only the directories granted.
+             std::vector<Val> out;
+             for (const Preopen& p : c.state.preopens) {
+                 int fd = ::fcntl(p.fd.get(), F_DUPFD_CLOEXEC, 0);
+                 if (fd < 0) return Error(ErrorKind::Io, "cannot duplicate a preopened directory");
+                 Object o;
+                 o.kind = Kind::Descriptor;
+                 o.owned = OwnedFd(fd);
+                 o.fd = fd;
+                 o.read_only = p.read_only;
+                 o.flags = flag_read | (p.read_only ? 0 : flag_mutate_directory);
+                 out.push_back(Val::tuple({c.own(std::move(o)), Val::string(p.guest_path)}));
+             }
+             return some(Val::list(std::move(out)));
          }});
     st.interfaces.push_back(std::move(preopens));
 }

@@ -1,12 +1,12 @@
 // WASI 0.2 for the component layer: host implementations of wasi:io (error, poll, streams),
 // wasi:clocks (monotonic-clock, wall-clock), wasi:random (random, insecure, insecure-seed),
 // wasi:cli (environment, exit, stdin/stdout/stderr, terminal-*) and wasi:filesystem (types,
-// preopens: present but denied, no directory is ever offered), served for any 0.2.x version
-// a component imports; and run_command, which runs a `wasi:cli/command` component.
+// preopens: denied unless directories are granted, and confined to them), served for any 0.2.x
+// version a component imports; and run_command, which runs a `wasi:cli/command` component.
 //
 // A guest gets exactly what the Config grants: the arguments and environment variables given
-// (nothing inherited from the host process), the three standard streams, no terminal, no
-// filesystem, no sockets.
+// (nothing inherited from the host process), the three standard streams, no terminal, the
+// directories granted and nothing else of the filesystem, no sockets.
 #pragma once
 
 #include "cirrus/component/component.h"
@@ -33,6 +33,14 @@ struct Config {
     int stdin_fd = 0;
     int stdout_fd = 1;
     int stderr_fd = 2;
+    // Directories granted to the guest (wasi:filesystem/preopens); none by default. Paths the
+    // guest opens are confined beneath them: no `..` out, no absolute paths, no symlink out.
+    struct Dir {
+        std::string host_path;
+        std::string guest_path;
+        bool read_only = false;
+    };
+    std::vector<Dir> dirs;
 };
 
 class Host {
@@ -47,6 +55,9 @@ public:
     // imports it does not serve, in import order (empty when all are served).
     std::vector<std::string> add_to_linker(component::Linker& linker,
                                            const component::Component& component);
+
+    // Fails when a directory of the Config cannot be opened.
+    Result<void> ready() const;
 
     // The exit status the guest asked for through wasi:cli/exit, if it did.
     std::optional<int> exit_status() const;
