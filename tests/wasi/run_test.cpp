@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -130,6 +131,12 @@ TEST(WasiRun, CliExitStatusesAndRefusals) {
     auto [v_status, v_text] = cirrus_run(component_path("versions"));
     EXPECT_EQ(v_status, 1) << v_text;
 
+    auto [dir_status, dir_text] =
+        cirrus_run("--dir /nonexistent/cirrus-dir::/d " + component_path("versions"));
+    EXPECT_EQ(dir_status, 1);
+    EXPECT_NE(dir_text.find("cannot open directory /nonexistent/cirrus-dir"), std::string::npos)
+        << dir_text;
+
     auto [bad_status, bad_text] = cirrus_run("--env NOEQUALS " + component_path("versions"));
     EXPECT_EQ(bad_status, 1);
     EXPECT_NE(bad_text.find("KEY=VALUE"), std::string::npos) << bad_text;
@@ -172,6 +179,30 @@ TEST(WasiRun, CGuestFilesystemIsDeniedAsAnErrorNotATrap) {
     EXPECT_EQ(o.out, "open /etc/passwd: ENOTCAPABLE\n"
                      "open data.txt: ENOTCAPABLE\n"
                      "open ../x: ENOTCAPABLE\n");
+}
+
+TEST(WasiRun, CGuestOpensOnlyInsideTheGrantedDirectory) {
+    std::string dir = ::testing::TempDir() + "cirrus-wasi-run-dir";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/data.txt") << "granted data";
+    FILE* out = std::tmpfile();
+    RunOptions opts;
+    opts.config.args = {"cli_guest", "fs"};
+    opts.config.stdout_fd = fileno(out);
+    opts.config.dirs.push_back({dir, ".", true});
+    Outcome o;
+    o.status = run_command(read_component("cli_guest"), std::move(opts));
+    o.out = read_all(out);
+    std::fclose(out);
+    std::filesystem::remove_all(dir);
+    SKIP_IF_VALUE_TYPE_EXPORTS_UNSUPPORTED(o);
+    ASSERT_TRUE(o.status.ok()) << o.status.error().to_string();
+    EXPECT_EQ(*o.status, 0);
+    // wasi-libc resolves /etc/passwd against the preopen "." (as etc/passwd inside it), so the
+    // host's file is not found; ../x leaves the directory and is refused (not-permitted).
+    EXPECT_EQ(o.out, "open /etc/passwd: ENOENT\n"
+                     "open data.txt: read granted data\n"
+                     "open ../x: EPERM\n");
 }
 
 TEST(WasiRun, CGuestLoopingIsStopped) {

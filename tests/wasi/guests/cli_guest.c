@@ -2,7 +2,7 @@
 // adapter) for the WASI host tests. argv[1] picks what it does:
 //   hello    prints its arguments, its environment, and checks of the clocks and random
 //   fail     writes to stderr and exits with status 7
-//   fs       tries to open files and prints how that failed
+//   fs       tries to open files and prints what it read or how that failed
 //   loop     never returns (for the deadline test)
 #include <errno.h>
 #include <fcntl.h>
@@ -58,12 +58,15 @@ static int fs(void) {
         errno = 0;
         int fd = open(paths[i], O_RDONLY);
         if (fd >= 0) {
-            printf("open %s: opened\n", paths[i]);
+            char buf[64] = {0};
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            printf("open %s: read %s\n", paths[i], n >= 0 ? buf : "failed");
             close(fd);
         } else {
             printf("open %s: %s\n", paths[i], errno == ENOTCAPABLE ? "ENOTCAPABLE"
                                              : errno == ENOENT   ? "ENOENT"
                                              : errno == EACCES   ? "EACCES"
+                                             : errno == EPERM    ? "EPERM"
                                                                  : "other");
         }
     }
