@@ -610,9 +610,11 @@ struct ParentAndName {
 std::optional<ParentAndName> open_parent(int dirfd, std::string path, uint32_t* code) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     size_t slash = path.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    // "/name" keeps "/" as its parent, which open_beneath refuses as an absolute path.
+    std::string dir = slash == std::string::npos ? std::string(".")
+                      : slash == 0               ? std::string("/")
+                                                 : path.substr(0, slash);
     std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (dir.empty()) dir = "/"; // an absolute path: open_beneath refuses it
     if (name.empty() || name == "." || name == "..") {
         *code = ec_EPERM;
         return std::nullopt;
