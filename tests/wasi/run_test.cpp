@@ -109,6 +109,19 @@ TEST(WasiRun, UnservedImportsAreRefusedWithTheList) {
     EXPECT_EQ(e.message.find("wasi:random/random@0.2.1"), std::string::npos);
 }
 
+TEST(WasiRun, NoDirectoryUnlessGranted) {
+    // preopens.wat: run is ok when get-directories returns no directory, err otherwise.
+    Outcome denied = run("preopens", {});
+    ASSERT_TRUE(denied.status.ok()) << denied.status.error().to_string();
+    EXPECT_EQ(*denied.status, 0);
+
+    RunOptions opts;
+    opts.config.dirs.push_back({::testing::TempDir(), "/tmp", true});
+    auto granted = run_command(read_component("preopens"), std::move(opts));
+    ASSERT_TRUE(granted.ok()) << granted.error().to_string();
+    EXPECT_EQ(*granted, 1);
+}
+
 TEST(WasiRun, ALoopingGuestIsStoppedAtTheDeadline) {
     auto start = std::chrono::steady_clock::now();
     Outcome o = run("spin", {}, {}, std::chrono::milliseconds(200));
