@@ -218,6 +218,29 @@ TEST(WasiRun, CGuestOpensOnlyInsideTheGrantedDirectory) {
                      "open ../x: EPERM\n");
 }
 
+TEST(WasiRun, CGuestCopiesStdinToStdout) {
+    FILE* in = std::tmpfile();
+    FILE* out = std::tmpfile();
+    std::string text(3000, 'x');
+    text += "\nend\n";
+    std::fputs(text.c_str(), in);
+    std::fflush(in);
+    std::rewind(in);
+    RunOptions opts;
+    opts.config.args = {"cli_guest", "cat"};
+    opts.config.stdin_fd = fileno(in);
+    opts.config.stdout_fd = fileno(out);
+    Outcome o;
+    o.status = run_command(read_component("cli_guest"), std::move(opts));
+    o.out = read_all(out);
+    std::fclose(in);
+    std::fclose(out);
+    SKIP_IF_VALUE_TYPE_EXPORTS_UNSUPPORTED(o);
+    ASSERT_TRUE(o.status.ok()) << o.status.error().to_string();
+    EXPECT_EQ(*o.status, 0);
+    EXPECT_EQ(o.out, text);
+}
+
 TEST(WasiRun, CGuestLoopingIsStopped) {
     Outcome o = run("cli_guest", {"loop"}, {}, std::chrono::milliseconds(200));
     SKIP_IF_VALUE_TYPE_EXPORTS_UNSUPPORTED(o);

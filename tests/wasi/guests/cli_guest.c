@@ -3,6 +3,7 @@
 //   hello    prints its arguments, its environment, and checks of the clocks and random
 //   fail     writes to stderr and exits with status 7
 //   fs       tries to open files and prints what it read or how that failed
+//   cat      copies stdin to stdout
 //   loop     never returns (for the deadline test)
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,12 @@ int main(int argc, char** argv) {
         return 7;
     }
     if (strcmp(mode, "fs") == 0) return fs();
+    if (strcmp(mode, "cat") == 0) {
+        char buf[256];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) fwrite(buf, 1, n, stdout);
+        return ferror(stdin) ? 1 : 0;
+    }
     if (strcmp(mode, "loop") == 0) {
         volatile unsigned long n = 0;
         for (;;) n++;
