@@ -109,28 +109,14 @@ const InterfaceDef* find_interface(const Host::State& st, std::string_view base)
 } // namespace
 
 bool serves(std::string_view import_name) {
-    static const std::vector<std::string_view> names = {"wasi:io/error",
-                                                        "wasi:io/poll",
-                                                        "wasi:io/streams",
-                                                        "wasi:clocks/monotonic-clock",
-                                                        "wasi:clocks/wall-clock",
-                                                        "wasi:random/random",
-                                                        "wasi:random/insecure",
-                                                        "wasi:random/insecure-seed",
-                                                        "wasi:cli/environment",
-                                                        "wasi:cli/exit",
-                                                        "wasi:cli/stdin",
-                                                        "wasi:cli/stdout",
-                                                        "wasi:cli/stderr",
-                                                        "wasi:cli/terminal-input",
-                                                        "wasi:cli/terminal-output",
-                                                        "wasi:cli/terminal-stdin",
-                                                        "wasi:cli/terminal-stdout",
-                                                        "wasi:cli/terminal-stderr",
-                                                        "wasi:filesystem/types",
-                                                        "wasi:filesystem/preopens"};
+    // The interface table itself says what is served.
+    static const Host::State* table = [] {
+        auto* st = new Host::State();
+        define_interfaces(*st);
+        return st;
+    }();
     auto base = wasi_02_base(import_name);
-    return base && std::find(names.begin(), names.end(), *base) != names.end();
+    return base && find_interface(*table, *base) != nullptr;
 }
 
 void OwnedFd::reset() {
