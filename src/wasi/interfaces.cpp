@@ -1,8 +1,9 @@
 // The WASI 0.2 interfaces, each as the WIT in wasi-*@0.2.12 spells it (names, parameter names,
 // types), with its implementation: wasi:io/error, poll, streams; wasi:clocks/monotonic-clock,
 // wall-clock; wasi:random/random, insecure, insecure-seed; wasi:cli/environment, exit, stdin,
-// stdout, stderr, terminal-*; wasi:filesystem/types and preopens (denied: no directory is
-// offered, so no descriptor can exist).
+// stdout, stderr, terminal-*; wasi:filesystem/types and preopens (no directory unless granted;
+// paths confined beneath the granted ones by the kernel, openat2 RESOLVE_BENEATH; set-times,
+// links, symlinks, rename, readlink and metadata-hash answer `unsupported`).
 #include "host_state.h"
 
 #include <fmt/format.h>
