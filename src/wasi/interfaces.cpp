@@ -628,63 +628,93 @@ std::optional<ParentAndName> open_parent(int dirfd, std::string path, uint32_t* 
     return ParentAndName{OwnedFd(fd), std::move(name)};
 }
 
-void define_filesystem(Host::State& st, Types& t) {
-    const ValType* datetime = t.a.record({Field{"seconds", t.u64}, Field{"nanoseconds", t.u32}});
-    const ValType* filesize = t.u64;
-    const ValType* descriptor_type =
-        t.a.enumeration({"unknown", "block-device", "character-device", "directory", "fifo",
-                         "symbolic-link", "regular-file", "socket"});
-    const ValType* descriptor_flags =
-        t.a.flags({"read", "write", "file-integrity-sync", "data-integrity-sync",
-                   "requested-write-sync", "mutate-directory"});
-    const ValType* opt_dt = t.a.option(datetime);
-    const ValType* descriptor_stat = t.a.record(
-        {Field{"type", descriptor_type}, Field{"link-count", t.u64}, Field{"size", filesize},
-         Field{"data-access-timestamp", opt_dt}, Field{"data-modification-timestamp", opt_dt},
-         Field{"status-change-timestamp", opt_dt}});
-    const ValType* path_flags = t.a.flags({"symlink-follow"});
-    const ValType* open_flags = t.a.flags({"create", "directory", "exclusive", "truncate"});
-    const ValType* new_timestamp = t.a.variant(
-        {Case{"no-change", nullptr}, Case{"now", nullptr}, Case{"timestamp", datetime}});
-    const ValType* directory_entry =
-        t.a.record({Field{"type", descriptor_type}, Field{"name", t.string}});
-    const ValType* error_code = t.a.enumeration(error_code_names());
-    const ValType* advice =
-        t.a.enumeration({"normal", "sequential", "random", "will-need", "dont-need", "no-reuse"});
-    const ValType* hash = t.a.record({Field{"lower", t.u64}, Field{"upper", t.u64}});
-    auto res = [&](const ValType* ok) { return t.a.result(ok, error_code); };
-    const ValType* borrow_desc = t.borrow(Kind::Descriptor);
+// The value types of wasi:filesystem/types.
+struct FsTypes {
+    const ValType* datetime = nullptr;
+    const ValType* filesize = nullptr;
+    const ValType* descriptor_type = nullptr;
+    const ValType* descriptor_flags = nullptr;
+    const ValType* opt_dt = nullptr;
+    const ValType* descriptor_stat = nullptr;
+    const ValType* path_flags = nullptr;
+    const ValType* open_flags = nullptr;
+    const ValType* new_timestamp = nullptr;
+    const ValType* directory_entry = nullptr;
+    const ValType* error_code = nullptr;
+    const ValType* advice = nullptr;
+    const ValType* hash = nullptr;
+    const ValType* borrow_desc = nullptr;
+    component::TypeArena* arena = nullptr;
 
-    InterfaceDef types{"wasi:filesystem/types",
-                       {},
-                       {Kind::InputStream, Kind::OutputStream, Kind::Error, Kind::Descriptor,
-                        Kind::DirectoryEntryStream}};
-    using Body =
-        std::function<Result<std::optional<Val>>(const Call&, Object&, std::span<const Val>)>;
-    // A method of `kind`: the handle is checked, then `body` runs on its object.
+    explicit FsTypes(Types& t) : arena(&t.a) {
+        datetime = t.a.record({Field{"seconds", t.u64}, Field{"nanoseconds", t.u32}});
+        filesize = t.u64;
+        descriptor_type =
+            t.a.enumeration({"unknown", "block-device", "character-device", "directory", "fifo",
+                             "symbolic-link", "regular-file", "socket"});
+        descriptor_flags = t.a.flags({"read", "write", "file-integrity-sync", "data-integrity-sync",
+                                      "requested-write-sync", "mutate-directory"});
+        opt_dt = t.a.option(datetime);
+        descriptor_stat = t.a.record(
+            {Field{"type", descriptor_type}, Field{"link-count", t.u64}, Field{"size", filesize},
+             Field{"data-access-timestamp", opt_dt}, Field{"data-modification-timestamp", opt_dt},
+             Field{"status-change-timestamp", opt_dt}});
+        path_flags = t.a.flags({"symlink-follow"});
+        open_flags = t.a.flags({"create", "directory", "exclusive", "truncate"});
+        new_timestamp = t.a.variant(
+            {Case{"no-change", nullptr}, Case{"now", nullptr}, Case{"timestamp", datetime}});
+        directory_entry = t.a.record({Field{"type", descriptor_type}, Field{"name", t.string}});
+        error_code = t.a.enumeration(error_code_names());
+        advice = t.a.enumeration(
+            {"normal", "sequential", "random", "will-need", "dont-need", "no-reuse"});
+        hash = t.a.record({Field{"lower", t.u64}, Field{"upper", t.u64}});
+        borrow_desc = t.borrow(Kind::Descriptor);
+    }
+    const ValType* result(const ValType* ok) const { return arena->result(ok, error_code); }
+};
+
+using Body = std::function<Result<std::optional<Val>>(const Call&, Object&, std::span<const Val>)>;
+
+// Adds a method of `kind` to `iface`: the handle is checked, then `body` runs on its object.
+void add_method(InterfaceDef& iface, Types& t, Kind k, std::string_view name,
+                std::vector<std::pair<std::string, const ValType*>> params, const ValType* result,
+                Body body) {
+    iface.funcs.push_back({method_name(k, name), t.method(k, std::move(params), result),
+                           [k, body = std::move(body)](const Call& c, std::span<const Val> a)
+                               -> Result<std::optional<Val>> {
+                               CIRRUS_TRY_ASSIGN(Object * o, c.state.get(a[0], k));
+                               return body(c, *o, a);
+                           }});
+}
+
+Result<std::optional<Val>> unsupported(const Call&, Object&, std::span<const Val>) {
+    return some(fs_err(ec_ENOTSUP));
+}
+
+Val stat_val(const struct stat& sb) {
+    auto ts = [](const struct timespec& s) {
+        return Val::some(Val::record({Val::u64(static_cast<uint64_t>(s.tv_sec)),
+                                      Val::u32(static_cast<uint32_t>(s.tv_nsec))}));
+    };
+    return Val::record({Val::enumeration(descriptor_type_of(sb.st_mode)), Val::u64(sb.st_nlink),
+                        Val::u64(static_cast<uint64_t>(sb.st_size)), ts(sb.st_atim), ts(sb.st_mtim),
+                        ts(sb.st_ctim)});
+}
+
+// Reading, writing and describing an open descriptor.
+void define_descriptor_io(InterfaceDef& iface, Types& t, const FsTypes& f) {
+    [[maybe_unused]] const ValType *filesize = f.filesize, *descriptor_type = f.descriptor_type,
+                                   *descriptor_flags = f.descriptor_flags,
+                                   *descriptor_stat = f.descriptor_stat, *path_flags = f.path_flags,
+                                   *open_flags = f.open_flags, *new_timestamp = f.new_timestamp,
+                                   *advice = f.advice, *hash = f.hash, *borrow_desc = f.borrow_desc;
+    auto res = [&](const ValType* ok) { return f.result(ok); };
     auto method = [&](Kind k, std::string_view name,
                       std::vector<std::pair<std::string, const ValType*>> params,
                       const ValType* result, Body body) {
-        types.funcs.push_back({method_name(k, name), t.method(k, std::move(params), result),
-                               [k, body = std::move(body)](const Call& c, std::span<const Val> a)
-                                   -> Result<std::optional<Val>> {
-                                   CIRRUS_TRY_ASSIGN(Object * o, c.state.get(a[0], k));
-                                   return body(c, *o, a);
-                               }});
+        add_method(iface, t, k, name, std::move(params), result, std::move(body));
     };
-    auto unsupported = [](const Call&, Object&,
-                          std::span<const Val>) -> Result<std::optional<Val>> {
-        return some(fs_err(ec_ENOTSUP));
-    };
-    auto stat_val = [](const struct stat& sb) {
-        auto ts = [](const struct timespec& s) {
-            return Val::some(Val::record({Val::u64(static_cast<uint64_t>(s.tv_sec)),
-                                          Val::u32(static_cast<uint32_t>(s.tv_nsec))}));
-        };
-        return Val::record({Val::enumeration(descriptor_type_of(sb.st_mode)), Val::u64(sb.st_nlink),
-                            Val::u64(static_cast<uint64_t>(sb.st_size)), ts(sb.st_atim),
-                            ts(sb.st_mtim), ts(sb.st_ctim)});
-    };
+    const Kind D = Kind::Descriptor;
     auto file_stream = [](const Call& c, Object& d, Kind kind, std::optional<uint64_t> offset,
                           bool append) -> Result<std::optional<Val>> {
         if (kind == Kind::InputStream ? !(d.flags & flag_read) : !(d.flags & flag_write))
@@ -699,7 +729,6 @@ void define_filesystem(Host::State& st, Types& t) {
         s.append = append;
         return some(Val::ok(c.own(std::move(s))));
     };
-    const Kind D = Kind::Descriptor;
     method(D, "read-via-stream", {{"offset", filesize}}, res(t.own(Kind::InputStream)),
            [file_stream](const Call& c, Object& d, std::span<const Val> a) {
                return file_stream(c, d, Kind::InputStream, a[1].as_u64(), false);
@@ -790,6 +819,28 @@ void define_filesystem(Host::State& st, Types& t) {
                return some(Val::ok(c.own(std::move(s))));
            });
     // Operations that change the directory: refused in a read-only grant.
+    method(D, "stat", {}, res(descriptor_stat),
+           [](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+               struct stat sb;
+               if (::fstat(d.fd, &sb) < 0) return some(fs_errno());
+               return some(Val::ok(stat_val(sb)));
+           });
+}
+
+// Operations on paths beneath a directory descriptor.
+void define_descriptor_paths(InterfaceDef& iface, Types& t, const FsTypes& f) {
+    [[maybe_unused]] const ValType *filesize = f.filesize, *descriptor_type = f.descriptor_type,
+                                   *descriptor_flags = f.descriptor_flags,
+                                   *descriptor_stat = f.descriptor_stat, *path_flags = f.path_flags,
+                                   *open_flags = f.open_flags, *new_timestamp = f.new_timestamp,
+                                   *advice = f.advice, *hash = f.hash, *borrow_desc = f.borrow_desc;
+    auto res = [&](const ValType* ok) { return f.result(ok); };
+    auto method = [&](Kind k, std::string_view name,
+                      std::vector<std::pair<std::string, const ValType*>> params,
+                      const ValType* result, Body body) {
+        add_method(iface, t, k, name, std::move(params), result, std::move(body));
+    };
+    const Kind D = Kind::Descriptor;
     auto mutating = [&](std::string_view name, int (*op)(int, const char*)) {
         method(D, name, {{"path", t.string}}, res(nullptr),
                [op](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
@@ -807,23 +858,16 @@ void define_filesystem(Host::State& st, Types& t) {
     mutating("remove-directory-at",
              [](int dir, const char* name) { return ::unlinkat(dir, name, AT_REMOVEDIR); });
     mutating("unlink-file-at", [](int dir, const char* name) { return ::unlinkat(dir, name, 0); });
-    method(D, "stat", {}, res(descriptor_stat),
-           [stat_val](const Call&, Object& d, std::span<const Val>) -> Result<std::optional<Val>> {
+    method(D, "stat-at", {{"path-flags", path_flags}, {"path", t.string}}, res(descriptor_stat),
+           [](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
+               bool follow = flag_word(a[1]) & path_symlink_follow;
+               int fd = open_beneath(d.fd, a[2].as_string(), O_PATH, follow);
+               if (fd < 0) return some(fs_errno(true));
+               OwnedFd owned(fd);
                struct stat sb;
-               if (::fstat(d.fd, &sb) < 0) return some(fs_errno());
+               if (::fstat(fd, &sb) < 0) return some(fs_errno());
                return some(Val::ok(stat_val(sb)));
            });
-    method(
-        D, "stat-at", {{"path-flags", path_flags}, {"path", t.string}}, res(descriptor_stat),
-        [stat_val](const Call&, Object& d, std::span<const Val> a) -> Result<std::optional<Val>> {
-            bool follow = flag_word(a[1]) & path_symlink_follow;
-            int fd = open_beneath(d.fd, a[2].as_string(), O_PATH, follow);
-            if (fd < 0) return some(fs_errno(true));
-            OwnedFd owned(fd);
-            struct stat sb;
-            if (::fstat(fd, &sb) < 0) return some(fs_errno());
-            return some(Val::ok(stat_val(sb)));
-        });
     method(D, "set-times-at",
            {{"path-flags", path_flags},
             {"path", t.string},
@@ -886,13 +930,26 @@ void define_filesystem(Host::State& st, Types& t) {
     method(D, "metadata-hash", {}, res(hash), unsupported);
     method(D, "metadata-hash-at", {{"path-flags", path_flags}, {"path", t.string}}, res(hash),
            unsupported);
-    method(Kind::DirectoryEntryStream, "read-directory-entry", {}, res(t.a.option(directory_entry)),
-           [](const Call&, Object& s, std::span<const Val>) -> Result<std::optional<Val>> {
-               if (s.next_entry >= s.entries.size()) return some(Val::ok(Val::none()));
-               const auto& [name, type] = s.entries[s.next_entry++];
-               return some(
-                   Val::ok(Val::some(Val::record({Val::enumeration(type), Val::string(name)}))));
-           });
+}
+
+void define_filesystem(Host::State& st, Types& t) {
+    FsTypes f(t);
+    InterfaceDef types{"wasi:filesystem/types",
+                       {},
+                       {Kind::InputStream, Kind::OutputStream, Kind::Error, Kind::Descriptor,
+                        Kind::DirectoryEntryStream}};
+    define_descriptor_io(types, t, f);
+    define_descriptor_paths(types, t, f);
+    const ValType* error_code = f.error_code;
+    auto res = [&](const ValType* ok) { return f.result(ok); };
+    add_method(types, t, Kind::DirectoryEntryStream, "read-directory-entry", {},
+               res(t.a.option(f.directory_entry)),
+               [](const Call&, Object& s, std::span<const Val>) -> Result<std::optional<Val>> {
+                   if (s.next_entry >= s.entries.size()) return some(Val::ok(Val::none()));
+                   const auto& [name, type] = s.entries[s.next_entry++];
+                   return some(Val::ok(
+                       Val::some(Val::record({Val::enumeration(type), Val::string(name)}))));
+               });
     // Stream errors of this host carry no filesystem error code.
     types.funcs.push_back({"filesystem-error-code",
                            t.func({{"err", t.borrow(Kind::Error)}}, t.a.option(error_code)),
