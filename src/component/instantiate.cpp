@@ -272,6 +272,9 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
         case Def::Op::AliasExport: {
             Instance* inst = s.instances[def.a];
             RItem it;
+            // A value type the providing instance does not hold (see extern_subtype) still
+            // belongs to the type index space, never the function one.
+            if (def.space == Space::Type) it.sort = Sort::Type;
             for (const auto& e : inst->exports()) {
                 if (e.name != def.name) continue;
                 it.sort = e.sort;
