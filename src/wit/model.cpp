@@ -170,8 +170,14 @@ int Version::compare(const Version& a, const Version& b) {
 // --- PackageName ---
 
 std::string PackageName::to_string() const {
-    std::string out = ns + ":" + name;
-    if (version) out += "@" + version->to_string();
+    std::string out = ns;
+    out += ':';
+    out += name;
+    if (version) {
+        // Appended piecewise: `"@" + string` trips GCC 12's -Wrestrict false positive at -O3.
+        out += '@';
+        out += version->to_string();
+    }
     return out;
 }
 
