@@ -3,6 +3,7 @@
 // over is checked: pointers for alignment and bounds, chars and strings for valid code points,
 // discriminants for range, handles for type and ownership. A violation is a trap, never a
 // crash.
+#include "cirrus/support/utf8.h"
 #include "abi_types.h"
 #include "runtime.h"
 
@@ -73,40 +74,6 @@ static void append_utf8(std::string& out, uint32_t cp) {
     }
 }
 
-// Decodes UTF-8 into code points; false on any invalid sequence.
-static bool decode_utf8(std::string_view s, std::vector<uint32_t>* out) {
-    size_t i = 0;
-    while (i < s.size()) {
-        uint8_t c = static_cast<uint8_t>(s[i]);
-        uint32_t cp, n;
-        if (c < 0x80) {
-            if (out) out->push_back(c);
-            ++i;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (uint32_t k = 1; k <= n; ++k) {
-            uint8_t cc = static_cast<uint8_t>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        if (out) out->push_back(cp);
-        i += n + 1;
-    }
-    return true;
-}
 
 static Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t tagged_len) {
     uint32_t align = 1, byte_len = tagged_len, enc = cx.encoding;

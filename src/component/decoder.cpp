@@ -2,6 +2,7 @@
 // is read, each definition is checked against the index spaces built so far (as the spec
 // builds them incrementally) and appended to ComponentData::defs for instantiation. Errors are
 // Malformed (cannot be read) or Invalid (breaks a rule) and carry the byte offset.
+#include "cirrus/support/utf8.h"
 #include "abi_types.h"
 #include "component_data.h"
 
@@ -64,7 +65,7 @@ public:
         size_t start = offset();
         CIRRUS_TRY_ASSIGN(auto s, bytes(len));
         std::string out(s.begin(), s.end());
-        if (!valid_utf8(out)) return malformed_at(start, "malformed UTF-8 encoding");
+        if (!cirrus::valid_utf8(out)) return malformed_at(start, "malformed UTF-8 encoding");
         return out;
     }
     Result<void> expect_end(std::string_view what) const {
@@ -78,40 +79,6 @@ public:
         return n;
     }
 
-    static bool valid_utf8(std::string_view s) {
-        size_t i = 0;
-        while (i < s.size()) {
-            uint8_t c = static_cast<uint8_t>(s[i]);
-            size_t n;
-            uint32_t cp;
-            if (c < 0x80) {
-                ++i;
-                continue;
-            } else if ((c & 0xe0) == 0xc0) {
-                n = 1;
-                cp = c & 0x1f;
-            } else if ((c & 0xf0) == 0xe0) {
-                n = 2;
-                cp = c & 0x0f;
-            } else if ((c & 0xf8) == 0xf0) {
-                n = 3;
-                cp = c & 0x07;
-            } else {
-                return false;
-            }
-            if (i + n >= s.size()) return false;
-            for (size_t k = 1; k <= n; ++k) {
-                uint8_t cc = static_cast<uint8_t>(s[i + k]);
-                if ((cc & 0xc0) != 0x80) return false;
-                cp = cp << 6 | (cc & 0x3f);
-            }
-            if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-                cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return false;
-            i += n + 1;
-        }
-        return true;
-    }
 
 private:
     const uint8_t* begin_;

@@ -4,6 +4,7 @@
 // caller's linear memory into the callee's (and the result back) without becoming Vals: one
 // realloc and one memcpy per string. Other shapes take the general path through Val in
 // runtime.cpp. The checks are the ones lifting does (bounds, alignment, UTF-8, code points).
+#include "cirrus/support/utf8.h"
 #include "abi_types.h"
 #include "runtime.h"
 
@@ -43,36 +44,6 @@ uint32_t align_to(uint32_t ptr, uint32_t align) {
     return (ptr + align - 1) / align * align;
 }
 
-bool valid_utf8(const uint8_t* p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        uint32_t cp, k;
-        if ((c & 0xe0) == 0xc0) {
-            k = 1, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + k >= n) return false;
-        for (uint32_t j = 1; j <= k; ++j) {
-            if ((p[i + j] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 // Copies a string or list<int> at (ptr, len) in `from`'s memory into memory allocated with
 // `to`'s realloc; returns the new pointer.
@@ -92,7 +63,7 @@ Result<uint32_t> copy_range(LiftLowerContext& from, LiftLowerContext& to, const 
                                 "bytes exceeds memory size {})",
                                 ptr, bytes, from.memory ? from.memory->size_bytes() : 0));
     if (bytes > (1u << 31) - 1) return trap("string or list too large");
-    if (t->kind == TypeKind::String && !valid_utf8(from.memory->data() + ptr, bytes))
+    if (t->kind == TypeKind::String && !cirrus::valid_utf8(std::string_view(reinterpret_cast<const char*>(from.memory->data() + ptr), bytes)))
         return trap("canonical ABI: invalid UTF-8 in string");
     CIRRUS_TRY_ASSIGN(uint32_t dst, call_realloc(to, align, static_cast<uint32_t>(bytes)));
     // Both bases are read after realloc ran: it may have grown either memory.

@@ -1,5 +1,6 @@
 // Val constructors, type checking of host-provided values, and WAVE (the WebAssembly Value
 // Encoding used by wasm-tools and wasmtime's `--invoke`) parsing and printing.
+#include "cirrus/support/utf8.h"
 #include "cirrus/component/val.h"
 
 #include <fmt/format.h>
@@ -82,37 +83,6 @@ Val Val::borrow(ResourceImpl* resource, uint32_t rep) {
     return v;
 }
 
-static bool valid_utf8(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        uint8_t c = static_cast<uint8_t>(s[i]);
-        uint32_t cp, n;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (uint32_t k = 1; k <= n; ++k) {
-            uint8_t cc = static_cast<uint8_t>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 bool val_matches(const Val& v, const ValType* t, std::string* why) {
     auto fail = [&](std::string msg) {

@@ -3,6 +3,7 @@
 // the end of its input.
 #pragma once
 
+#include "cirrus/support/utf8.h"
 #include "cirrus/support/result.h"
 
 #include <cstdint>
@@ -66,11 +67,10 @@ public:
         CIRRUS_TRY_ASSIGN(uint32_t len, u32());
         CIRRUS_TRY_ASSIGN(auto data, take(len));
         std::string s(reinterpret_cast<const char*>(data.data()), data.size());
-        if (!valid_utf8(s)) return error_at(start, "malformed UTF-8 encoding");
+        if (!cirrus::valid_utf8(s)) return error_at(start, "malformed UTF-8 encoding");
         return s;
     }
 
-    static bool valid_utf8(std::string_view s);
 
 private:
     template <typename T>

@@ -1,6 +1,7 @@
 // Loading WIT into a Resolve: reading files and directories, parsing each package group (a
 // package's files plus the packages nested in them), ordering all packages so dependencies
 // come first, and appending them one by one. A failure rolls the Resolve back.
+#include "cirrus/support/utf8.h"
 #include "cirrus/wit/resolve.h"
 
 #include "parser.h"
@@ -42,43 +43,6 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     return ss.str();
 }
 
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF.
-bool valid_utf8(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n > s.size()) return false;
-        for (size_t k = 1; k < n; ++k) {
-            unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += n;
-    }
-    return true;
-}
 
 // Longest chain of packages depending on each other that is followed recursively.
 constexpr size_t kMaxPackageChain = 1000;
