@@ -122,22 +122,21 @@ std::string describe_function(const Instance* instance, uint32_t func_index) {
 }
 
 Interpreter::Interpreter(Store& store, const EngineConfig& config)
-    : store_(store), max_depth_(config.max_call_depth),
-      stack_(new uint64_t[config.value_stack_slots]), stack_slots_(config.value_stack_slots),
-      stack_top_(stack_.get()) {
-    frames_.reserve(256);
-}
+    : store_(store), stack_(new uint64_t[config.value_stack_slots]),
+      stack_slots_(config.value_stack_slots), stack_top_(stack_.get()),
+      frames_(new Frame[size_t(config.max_call_depth) + 1]), frame_top_(frames_.get()),
+      frame_end_(frames_.get() + config.max_call_depth) {}
 
 Error Interpreter::make_trap(ErrorKind kind, std::string message, const FuncCode* code,
                              Instance* inst, size_t entry_depth) {
     Error e(kind, std::move(message));
     if (code) e.backtrace.push_back(describe_function(inst, code->func_index));
-    for (size_t i = frames_.size(); i-- > entry_depth;) {
+    for (size_t i = depth(); i-- > entry_depth;) {
         const Frame& f = frames_[i];
         if (f.code && e.backtrace.size() < 64)
             e.backtrace.push_back(describe_function(f.instance, f.code->func_index));
     }
-    frames_.resize(entry_depth);
+    frame_top_ = frames_.get() + entry_depth;
     return e;
 }
 
@@ -208,7 +207,7 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 #undef CIRRUS_L_BRUNLESS_IMM
     static_assert(sizeof(labels) / sizeof(labels[0]) == op_count);
 
-    const size_t entry_depth = frames_.size();
+    const size_t entry_depth = depth();
     uint64_t* const saved_top = stack_top_;
     const std::atomic<uint64_t>& epoch = store_.engine_->epoch_;
     const std::atomic<uint64_t>& deadline = store_.deadline_;
@@ -232,9 +231,9 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 // reference would force them into memory.)
 #define LOAD_MEMORY()                                                                              \
     do {                                                                                           \
-        if (!inst->memories_.empty()) {                                                            \
-            mem = inst->memories_[0]->base_;                                                       \
-            mem_size = inst->memories_[0]->size_;                                                  \
+        if (Memory* memory0 = inst->memory0_) {                                                    \
+            mem = memory0->base_;                                                                  \
+            mem_size = memory0->size_;                                                             \
         } else {                                                                                   \
             mem = nullptr;                                                                         \
             mem_size = 0;                                                                          \
@@ -259,11 +258,11 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 
     // Enter the entry function as if called from the host.
     {
-        if (fp + code->frame_slots > stack_limit || frames_.size() >= max_depth_) {
+        if (fp + code->frame_slots > stack_limit || frame_top_ >= frame_end_) {
             trap_kind = ErrorKind::Exhaustion;
             TRAP("call stack exhausted");
         }
-        frames_.push_back(Frame{nullptr, nullptr, nullptr, nullptr});
+        *frame_top_++ = Frame{nullptr, nullptr, nullptr, nullptr};
         for (uint32_t i = code->num_params; i < code->num_locals; ++i) fp[i] = 0;
         stack_top_ = fp + code->frame_slots;
         pc = code->code.data();
@@ -299,11 +298,11 @@ do_call:
     }
     {
         const FuncCode* target = callee->code_;
-        if (callee_fp + target->frame_slots > stack_limit || frames_.size() >= max_depth_) {
+        if (callee_fp + target->frame_slots > stack_limit || frame_top_ >= frame_end_) {
             trap_kind = ErrorKind::Exhaustion;
             TRAP("call stack exhausted");
         }
-        frames_.push_back(Frame{ret_pc, fp, code, inst});
+        *frame_top_++ = Frame{ret_pc, fp, code, inst};
         fp = callee_fp;
         code = target;
         for (uint32_t i = code->num_params; i < code->num_locals; ++i) fp[i] = 0;
@@ -318,8 +317,7 @@ do_call:
     }
 
 do_return : {
-    Frame f = frames_.back();
-    frames_.pop_back();
+    Frame f = *--frame_top_;
     if (!f.code) {
         stack_top_ = saved_top;
         return {};

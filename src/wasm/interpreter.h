@@ -38,13 +38,16 @@ private:
                     size_t entry_depth);
 
     Store& store_;
-    uint32_t max_depth_;
     // Not value-initialised: a new store must not touch megabytes it may never use (the
     // pages are mapped on first use). Every slot is written before it is read.
     std::unique_ptr<uint64_t[]> stack_;
     size_t stack_slots_;
     uint64_t* stack_top_;
-    std::vector<Frame> frames_;
+    // Call frames, as many as the call depth limit; like the value stack, never initialised.
+    std::unique_ptr<Frame[]> frames_;
+    Frame* frame_top_;
+    Frame* frame_end_;
+    size_t depth() const { return static_cast<size_t>(frame_top_ - frames_.get()); }
 };
 
 // Name of a function for backtraces: "module!name", or "module!func[N]" without a name.

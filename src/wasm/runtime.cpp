@@ -371,6 +371,7 @@ Result<Instance*> Linker::instantiate(Store& store,
         CIRRUS_TRY_ASSIGN(Memory * mem, store.create_memory(m.memories[i]));
         self->memories_.push_back(mem);
     }
+    if (!self->memories_.empty()) self->memory0_ = self->memories_[0];
     for (size_t i = m.num_imported_globals; i < m.globals.size(); ++i) {
         const GlobalDef& def = m.globals[i];
         uint64_t v = eval_const(def.init, *self, self->globals_, self->funcs_);

@@ -235,6 +235,7 @@ private:
     std::vector<Func*> funcs_;
     std::vector<Table*> tables_;
     std::vector<Memory*> memories_;
+    Memory* memory0_ = nullptr; // memories_[0], or null: read on every call and return
     std::vector<Global*> globals_;
     std::vector<std::vector<uint64_t>> elem_segments_; // dropped segments are empty
     std::vector<bool> data_dropped_;
