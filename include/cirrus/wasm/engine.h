@@ -135,7 +135,8 @@ private:
 };
 
 // A host function gets its arguments and writes its results (already sized and typed);
-// returning an Error makes the calling guest trap with that message.
+// returning an Error makes the calling guest trap with that message. It must not throw: the
+// interpreter loop is built without exception support, so an exception would end the process.
 using HostFunction = std::function<Result<void>(Caller& caller, std::span<const Value> args,
                                                 std::span<Value> results)>;
 
