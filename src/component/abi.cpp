@@ -3,8 +3,8 @@
 // over is checked: pointers for alignment and bounds, chars and strings for valid code points,
 // discriminants for range, handles for type and ownership. A violation is a trap, never a
 // crash.
-#include "cirrus/support/utf8.h"
 #include "abi_types.h"
+#include "cirrus/support/utf8.h"
 #include "runtime.h"
 
 #include <fmt/format.h>
@@ -56,25 +56,6 @@ static void write_le(uint8_t* p, uint64_t v, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | cp >> 6);
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | cp >> 12);
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | cp >> 18);
-        out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-}
-
-
 static Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t tagged_len) {
     uint32_t align = 1, byte_len = tagged_len, enc = cx.encoding;
     if (cx.encoding == 1) {
@@ -99,7 +80,7 @@ static Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, ui
         if (!decode_utf8(s, nullptr)) return trap("canonical ABI: invalid UTF-8 in string");
         v.str.assign(s);
     } else if (enc == 3) {
-        for (uint32_t i = 0; i < byte_len; ++i) append_utf8(v.str, p[i]);
+        for (uint32_t i = 0; i < byte_len; ++i) cirrus::append_utf8(v.str, p[i]);
     } else {
         uint32_t n = byte_len / 2;
         for (uint32_t i = 0; i < n; ++i) {
@@ -114,7 +95,7 @@ static Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, ui
             } else if (u >= 0xdc00 && u <= 0xdfff) {
                 return trap("canonical ABI: unpaired surrogate in UTF-16 string");
             }
-            append_utf8(v.str, u);
+            cirrus::append_utf8(v.str, u);
         }
     }
     return v;

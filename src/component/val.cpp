@@ -1,7 +1,7 @@
 // Val constructors, type checking of host-provided values, and WAVE (the WebAssembly Value
 // Encoding used by wasm-tools and wasmtime's `--invoke`) parsing and printing.
-#include "cirrus/support/utf8.h"
 #include "cirrus/component/val.h"
+#include "cirrus/support/utf8.h"
 
 #include <fmt/format.h>
 
@@ -82,7 +82,6 @@ Val Val::borrow(ResourceImpl* resource, uint32_t rep) {
     v.resource = resource;
     return v;
 }
-
 
 bool val_matches(const Val& v, const ValType* t, std::string* why) {
     auto fail = [&](std::string msg) {
@@ -183,21 +182,7 @@ static void wave_char(std::string& out, uint32_t cp, char quote) {
         out += fmt::format("\\u{{{:x}}}", cp);
         return;
     }
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | cp >> 6);
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | cp >> 12);
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | cp >> 18);
-        out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
+    cirrus::append_utf8(out, cp);
 }
 
 template <typename F>
@@ -445,22 +430,7 @@ bool WaveParser::quoted(char quote, std::string& out, std::vector<uint32_t>& cps
             continue;
         }
         cps.push_back(cp);
-        std::string tmp;
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xc0 | cp >> 6);
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xe0 | cp >> 12);
-            out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else {
-            out += static_cast<char>(0xf0 | cp >> 18);
-            out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-            out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        }
+        cirrus::append_utf8(out, cp);
     }
 }
 

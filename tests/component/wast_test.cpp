@@ -3,6 +3,7 @@
 // text parser); this runner decodes, validates, instantiates and invokes with cirrus and
 // checks each assertion. Scripts or commands that need what this layer does not have (async,
 // values, host imports, text-level errors) are listed with a reason in wast_skip.txt.
+#include "cirrus/support/utf8.h"
 #include "support.h"
 
 #include <gtest/gtest.h>
@@ -51,21 +52,7 @@ std::string unescape(std::string_view s) {
             uint32_t cp = static_cast<uint32_t>(
                 std::stoul(std::string(s.substr(i + 2, close - i - 2)), nullptr, 16));
             i = close;
-            if (cp < 0x80) {
-                out += static_cast<char>(cp);
-            } else if (cp < 0x800) {
-                out += static_cast<char>(0xc0 | cp >> 6);
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            } else if (cp < 0x10000) {
-                out += static_cast<char>(0xe0 | cp >> 12);
-                out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            } else {
-                out += static_cast<char>(0xf0 | cp >> 18);
-                out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-                out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            }
+            cirrus::append_utf8(out, cp);
             break;
         }
         default: out += static_cast<char>(hex(c) * 16 + hex(s[i + 1])); ++i;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,5 +16,7 @@ bool decode_utf8(std::string_view s, std::vector<uint32_t>* out);
 inline bool valid_utf8(std::string_view s) {
     return decode_utf8(s, nullptr);
 }
+// Appends the UTF-8 encoding of code point `cp` (which the caller has checked is a scalar value).
+void append_utf8(std::string& out, uint32_t cp);
 
 } // namespace cirrus
