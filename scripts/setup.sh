@@ -23,6 +23,15 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Debian's own nodejs package comes without npm (NodeSource's includes it): add Debian's npm
+# only when there is none.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+
 # Guest tooling from npm (jco, to turn component text into binaries and wrap core modules as
 # components), pinned by the committed lock file. Re-installed only when the lock file is newer
 # than the installed tree.
