@@ -202,6 +202,8 @@ private:
     }
 
     bool include_stability(const Stability& s, Span span, bool& out);
+    // Whether any of `stabilities` is enabled (a foreign item is usable when one is).
+    bool include_any_stability(const std::vector<Stability>& stabilities, Span span, bool& out);
     bool process_foreign_deps(UnresolvedPackage& pkg);
     bool update_typedef(TypeDef& def, Span span);
     bool update_ty(Type& t, Span span);
@@ -215,6 +217,15 @@ private:
     bool elaborate_world(WorldId id);
     bool type_has_borrow(const Type& t, size_t depth);
 };
+
+bool Remap::include_any_stability(const std::vector<Stability>& stabilities, Span span, bool& out) {
+    out = false;
+    for (const Stability& s : stabilities) {
+        WIT_TRY(include_stability(s, span, out));
+        if (out) return true;
+    }
+    return true;
+}
 
 bool Remap::include_stability(const Stability& s, Span span, bool& out) {
     out = true;
@@ -267,15 +278,8 @@ bool Remap::process_foreign_deps(UnresolvedPackage& pkg) {
         PackageId pid;
         WIT_TRY(find_package(*ref.pkg, pid));
         Span span = pkg.interfaces[InterfaceId(local)].span;
-        bool enabled = false;
-        for (const Stability& s : ref.item->stabilities) {
-            bool inc;
-            WIT_TRY(include_stability(s, span, inc));
-            if (inc) {
-                enabled = true;
-                break;
-            }
-        }
+        bool enabled;
+        WIT_TRY(include_any_stability(ref.item->stabilities, span, enabled));
         if (!enabled) {
             set(interfaces_, local, std::nullopt);
             continue;
@@ -291,15 +295,8 @@ bool Remap::process_foreign_deps(UnresolvedPackage& pkg) {
         PackageId pid;
         WIT_TRY(find_package(*ref.pkg, pid));
         Span span = pkg.worlds[WorldId(local)].span;
-        bool enabled = false;
-        for (const Stability& s : ref.item->stabilities) {
-            bool inc;
-            WIT_TRY(include_stability(s, span, inc));
-            if (inc) {
-                enabled = true;
-                break;
-            }
-        }
+        bool enabled;
+        WIT_TRY(include_any_stability(ref.item->stabilities, span, enabled));
         if (!enabled) {
             set(worlds_, local, std::nullopt);
             continue;
