@@ -9,6 +9,11 @@ packages=(
   libclang-rt-19-dev-wasm32
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
+  libboost1.81-dev libssl-dev libspdlog-dev libyaml-cpp-dev llvm-19-dev
+  libsqlite3-dev libhiredis-dev libnats-dev libpq-dev
+  redis-server nats-server postgresql
+  rustc libstd-rust-dev-wasm32
+  wrk
   nodejs
 )
 
