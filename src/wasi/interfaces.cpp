@@ -4,7 +4,7 @@
 // stdout, stderr, terminal-*; wasi:filesystem/types and preopens (no directory unless granted;
 // paths confined beneath the granted ones by the kernel, openat2 RESOLVE_BENEATH; set-times,
 // links, symlinks, rename, readlink and metadata-hash answer `unsupported`).
-#include "host_state.h"
+#include "interface_util.h"
 
 #include <fmt/format.h>
 
@@ -27,12 +27,6 @@ namespace cirrus::wasi {
 using component::Case;
 using component::Field;
 using component::TypeKind;
-
-namespace {
-
-// Largest buffer a single read, write or random call moves; a guest asking for more gets less
-// (streams) or traps (random), so a guest cannot make the host allocate without bound.
-constexpr uint64_t max_chunk = 1u << 20;
 
 uint64_t monotonic_now_ns() {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -86,40 +80,6 @@ std::optional<Val> some(Val v) {
     return std::optional<Val>(std::move(v));
 }
 
-// The types of the WIT definitions, built once in the host's arena.
-struct Types {
-    component::TypeArena& a;
-    const ValType* u8 = ValType::primitive(TypeKind::U8);
-    const ValType* u32 = ValType::primitive(TypeKind::U32);
-    const ValType* u64 = ValType::primitive(TypeKind::U64);
-    const ValType* boolean = ValType::primitive(TypeKind::Bool);
-    const ValType* string = ValType::primitive(TypeKind::String);
-    const ValType* bytes = a.list(u8);
-    std::map<Kind, component::ResourceType*> resources;
-
-    explicit Types(component::TypeArena& arena) : a(arena) {
-        for (Kind k :
-             {Kind::Error, Kind::Pollable, Kind::InputStream, Kind::OutputStream, Kind::Descriptor,
-              Kind::DirectoryEntryStream, Kind::TerminalInput, Kind::TerminalOutput})
-            resources[k] = a.resource(resource_name(k));
-    }
-    const ValType* own(Kind k) { return a.own(resources[k]); }
-    const ValType* borrow(Kind k) { return a.borrow(resources[k]); }
-    const FuncType* func(std::vector<std::pair<std::string, const ValType*>> params,
-                         const ValType* result) {
-        FuncType ft;
-        ft.params = std::move(params);
-        ft.result = result;
-        return a.func(std::move(ft));
-    }
-    // A method: `self: borrow<kind>` first.
-    const FuncType* method(Kind k, std::vector<std::pair<std::string, const ValType*>> params,
-                           const ValType* result) {
-        params.insert(params.begin(), {"self", borrow(k)});
-        return func(std::move(params), result);
-    }
-};
-
 std::string method_name(Kind k, std::string_view name) {
     return fmt::format("[method]{}.{}", resource_name(k), name);
 }
@@ -148,8 +108,6 @@ void sleep_until_ns(uint64_t deadline) {
     if (deadline > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline - now));
 }
 
-// Reads at most `len` bytes (capped) from the stream's descriptor: ok(bytes), or err(closed)
-// at end of input.
 Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard) {
     CIRRUS_TRY_ASSIGN(Object * s, c.state.get(self, Kind::InputStream));
     std::vector<uint8_t> buf(std::min(len, max_chunk));
@@ -170,7 +128,6 @@ Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t 
     return some(Val::ok(bytes_val(buf.data(), static_cast<size_t>(n))));
 }
 
-// Writes all of `data` to the stream's descriptor.
 std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint8_t>& data) {
     size_t done = 0;
     while (done < data.size()) {
@@ -194,6 +151,19 @@ std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint
     }
     return some(Val::ok(std::nullopt));
 }
+
+void add_method(InterfaceDef& iface, Types& t, Kind k, std::string_view name,
+                std::vector<std::pair<std::string, const ValType*>> params, const ValType* result,
+                Body body) {
+    iface.funcs.push_back({method_name(k, name), t.method(k, std::move(params), result),
+                           [k, body = std::move(body)](const Call& c, std::span<const Val> a)
+                               -> Result<std::optional<Val>> {
+                               CIRRUS_TRY_ASSIGN(Object * o, c.state.get(a[0], k));
+                               return body(c, *o, a);
+                           }});
+}
+
+namespace {
 
 void define_io(Host::State& st, Types& t) {
     const ValType* stream_error =
@@ -672,20 +642,6 @@ struct FsTypes {
     }
     const ValType* result(const ValType* ok) const { return arena->result(ok, error_code); }
 };
-
-using Body = std::function<Result<std::optional<Val>>(const Call&, Object&, std::span<const Val>)>;
-
-// Adds a method of `kind` to `iface`: the handle is checked, then `body` runs on its object.
-void add_method(InterfaceDef& iface, Types& t, Kind k, std::string_view name,
-                std::vector<std::pair<std::string, const ValType*>> params, const ValType* result,
-                Body body) {
-    iface.funcs.push_back({method_name(k, name), t.method(k, std::move(params), result),
-                           [k, body = std::move(body)](const Call& c, std::span<const Val> a)
-                               -> Result<std::optional<Val>> {
-                               CIRRUS_TRY_ASSIGN(Object * o, c.state.get(a[0], k));
-                               return body(c, *o, a);
-                           }});
-}
 
 Result<std::optional<Val>> unsupported(const Call&, Object&, std::span<const Val>) {
     return some(fs_err(ec_ENOTSUP));
