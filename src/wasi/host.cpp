@@ -283,6 +283,7 @@ Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
     CIRRUS_TRY(host.ready());
     Linker linker;
     std::vector<std::string> missing = host.add_to_linker(linker, *comp);
+    if (options.link_more) missing = options.link_more(linker, *comp, std::move(missing));
     if (!missing.empty()) {
         std::string msg = "the component imports what this host does not provide:";
         for (const auto& m : missing) msg += "\n  " + m;
@@ -300,6 +301,10 @@ Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
     };
     auto inst = linker.instantiate(store, comp);
     if (!inst.ok()) return finish(std::move(inst).error());
+    if (options.instantiated) {
+        auto bound = options.instantiated(store, **inst);
+        if (!bound.ok()) return finish(std::move(bound).error());
+    }
     component::Func* run = (*inst)->get_func(run_name + "#run");
     if (!run) return Error(ErrorKind::Usage, fmt::format("`{}` has no function `run`", run_name));
     auto result = store.call(run, {});

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -82,6 +83,14 @@ struct RunOptions {
     Config config;
     // Stop the guest after this long (epoch interruption); none: no limit.
     std::optional<std::chrono::milliseconds> timeout;
+    // Imports beyond WASI (the host layer's capability providers): called with the linker and
+    // the imports the WASI host does not serve, defines what it can and returns the imports
+    // still unsatisfied.
+    std::function<std::vector<std::string>(component::Linker&, const component::Component&,
+                                           std::vector<std::string> unserved)>
+        link_more;
+    // Called after instantiation, before `run` (providers that call the guest's exports).
+    std::function<Result<void>(component::Store&, component::Instance&)> instantiated;
 };
 
 // Runs a `wasi:cli/command` component: instantiates it with the WASI host (refusing it, with

@@ -1,0 +1,90 @@
+#include "guest_support.h"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cirrus::testing {
+
+namespace {
+
+std::string read_all(FILE* f) {
+    std::string s;
+    std::array<char, 4096> buf;
+    std::rewind(f);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+    return s;
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+} // namespace
+
+std::string caps_component(const std::string& name) {
+    return std::string(CIRRUS_CAPS_COMPONENTS) + "/" + name + ".wasm";
+}
+
+GuestRun run_guest(const std::string& name, std::vector<std::string> args,
+                   capabilities::Options options) {
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    std::ostringstream log;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+    sink->set_pattern("%l %v");
+    options.logger = std::make_shared<spdlog::logger>("test", sink);
+    options.logger->set_level(spdlog::level::trace);
+    host::RunOptions run;
+    run.component.capabilities = std::move(options);
+    wasi::Config& config = run.component.wasi;
+    config.args = std::move(args);
+    config.args.insert(config.args.begin(), name);
+    config.stdin_fd = -1;
+    config.stdout_fd = fileno(out);
+    config.stderr_fd = fileno(err);
+    GuestRun r;
+    r.status = host::run_command(read_file(caps_component(name)), std::move(run));
+    r.out = read_all(out);
+    r.err = read_all(err);
+    r.log = log.str();
+    std::fclose(out);
+    std::fclose(err);
+    return r;
+}
+
+CliRun run_cli(const std::vector<std::string>& args) {
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    CliRun r;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(CIRRUS_BIN));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(CIRRUS_BIN, argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_all(out);
+    r.err = read_all(err);
+    std::fclose(out);
+    std::fclose(err);
+    return r;
+}
+
+} // namespace cirrus::testing
