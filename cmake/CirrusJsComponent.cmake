@@ -8,10 +8,11 @@
 # `all`, through the custom target NAME_component (add_dependencies on it from the tests that
 # load the file). WIT_DIR is a folder in the tree holding the world's package (.wit files).
 # The world may use WASI 0.2.12 (cli, clocks, filesystem, io, random, sockets, http from
-# ${CIRRUS_SHARED_DIR}/wit) and wasi:http@0.2.10 (tests/guests/wit: StarlingMonkey's own
-# version, which an HTTP handler must export); WIT_DEPS names further package folders (a name
-# is a folder of ${CIRRUS_SHARED_DIR}/wit, e.g. wasi-keyvalue@0.2.0-draft; an absolute path any
-# folder). All are copied into the deps/ folder of a build-time copy of WIT_DIR. JCO_ARGS are
+# ${CIRRUS_SHARED_DIR}/wit); WIT_DEPS names further package folders: a folder of
+# tests/guests/wit (wasi-http@0.2.10, StarlingMonkey's own version, which an HTTP handler must
+# export; only where the world uses it: an unused copy makes the splicer panic) or of
+# ${CIRRUS_SHARED_DIR}/wit (e.g. wasi-keyvalue@0.2.0-draft), or an absolute path. All are
+# copied into the deps/ folder of a build-time copy of WIT_DIR. JCO_ARGS are
 # passed on to `jco componentize` (e.g. `-d http`).
 #
 # CIRRUS_HAVE_JS_COMPONENTS is false when node, jco or the shared WIT folder is missing (the
@@ -19,6 +20,7 @@
 set(CIRRUS_GUEST_DIR "${CMAKE_BINARY_DIR}/guests")
 set(CIRRUS_JCO_JS "${PROJECT_SOURCE_DIR}/node_modules/@bytecodealliance/jco/dist/jco.js")
 set(CIRRUS_JCO_PRELOAD "${CMAKE_CURRENT_LIST_DIR}/jco_preload.mjs")
+set(CIRRUS_GUEST_WIT_DIR "${PROJECT_SOURCE_DIR}/tests/guests/wit")
 find_program(CIRRUS_NODE node)
 if(CIRRUS_NODE AND EXISTS "${CIRRUS_JCO_JS}" AND IS_DIRECTORY "${CIRRUS_SHARED_DIR}/wit")
   set(CIRRUS_HAVE_JS_COMPONENTS TRUE)
@@ -37,8 +39,7 @@ function(cirrus_add_js_component name)
     return()
   endif()
   list(PREPEND arg_WIT_DEPS wasi-cli@0.2.12 wasi-clocks@0.2.12 wasi-filesystem@0.2.12
-       wasi-io@0.2.12 wasi-random@0.2.12 wasi-sockets@0.2.12 wasi-http@0.2.12
-       "${PROJECT_SOURCE_DIR}/tests/guests/wit/wasi-http@0.2.10")
+       wasi-io@0.2.12 wasi-random@0.2.12 wasi-sockets@0.2.12 wasi-http@0.2.12)
   list(REMOVE_DUPLICATES arg_WIT_DEPS)
   get_filename_component(source "${arg_SOURCE}" ABSOLUTE)
   get_filename_component(wit_src "${arg_WIT_DIR}" ABSOLUTE)
@@ -51,7 +52,10 @@ function(cirrus_add_js_component name)
   set(copy_steps COMMAND "${CMAKE_COMMAND}" -E rm -rf "${wit}"
                  COMMAND "${CMAKE_COMMAND}" -E copy_directory "${wit_src}" "${wit}")
   foreach(dep_dir IN LISTS arg_WIT_DEPS)
-    if(NOT IS_ABSOLUTE "${dep_dir}")
+    if(IS_ABSOLUTE "${dep_dir}")
+    elseif(IS_DIRECTORY "${CIRRUS_GUEST_WIT_DIR}/${dep_dir}")
+      set(dep_dir "${CIRRUS_GUEST_WIT_DIR}/${dep_dir}")
+    else()
       set(dep_dir "${CIRRUS_SHARED_DIR}/wit/${dep_dir}")
     endif()
     get_filename_component(dep "${dep_dir}" NAME)

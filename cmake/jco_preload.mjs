@@ -7,11 +7,13 @@
 //   only nested under the packages that declare it: resolve that name to jco-transpile's copy,
 //   the same module instance whose preopens are granted here.
 // CIRRUS_NODE_MODULES names the node_modules folder (default: ./node_modules).
+import { realpathSync } from "node:fs";
 import { register } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const root = resolve(process.env.CIRRUS_NODE_MODULES ?? "node_modules");
+// Real path: Node loads modules by real path, and a second instance would not be granted.
+const root = realpathSync(resolve(process.env.CIRRUS_NODE_MODULES ?? "node_modules"));
 const shimDir = resolve(root, "@bytecodealliance/jco-transpile/node_modules/@bytecodealliance/preview2-shim");
 const shimUrl = pathToFileURL(shimDir).href;
 

@@ -1,0 +1,150 @@
+// JavaScript components from componentize-js (StarlingMonkey, a SpiderMonkey build of ~12 MB)
+// run on the WASI host unmodified: the command of tests/guests/js/command prints, reads its
+// arguments and environment, writes stderr and exits with a status; the HTTP handler of
+// tests/guests/js/http decodes, validates and instantiates.
+//
+// Every StarlingMonkey component imports wasi:http/types and wasi:http/outgoing-handler, even
+// a command that never makes a request. Where the host does not serve them, these tests
+// link functions that trap in their place: the command must run without calling any.
+#include "cirrus/wasi/wasi.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace cirrus::wasi {
+namespace {
+
+using component::Sort;
+
+std::vector<uint8_t> read_guest(const std::string& name) {
+    std::string path = std::string(CIRRUS_GUEST_DIR) + "/" + name + ".wasm";
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in) << path;
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string read_all(FILE* f) {
+    std::string s;
+    std::array<char, 4096> buf;
+    std::rewind(f);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+    return s;
+}
+
+// Links every import `host` does not serve to functions that trap when called.
+void link_unserved_as_traps(component::Linker& linker, const component::Component& comp,
+                            const std::vector<std::string>& unserved) {
+    for (const auto& [name, ext] : comp.type().imports) {
+        if (ext.sort != Sort::Instance ||
+            std::find(unserved.begin(), unserved.end(), name) == unserved.end())
+            continue;
+        ASSERT_TRUE(name.starts_with("wasi:http/")) << "unexpected unserved import " << name;
+        for (const auto& [export_name, et] : ext.instance->exports) {
+            if (et.sort == Sort::Func) {
+                std::string what = name + "#" + export_name;
+                linker.define_func(name, export_name, et.func,
+                                   [what](component::CallContext&, std::span<const component::Val>)
+                                       -> Result<std::optional<component::Val>> {
+                                       return Error(ErrorKind::Trap, "not linked: " + what);
+                                   });
+            } else if (et.sort == Sort::Type && et.resource) {
+                linker.define_resource(name, export_name);
+            }
+        }
+    }
+}
+
+struct Outcome {
+    Result<int> status = 0;
+    std::string out, err;
+};
+
+Outcome run_js_command(std::vector<std::string> args,
+                       std::vector<std::pair<std::string, std::string>> env) {
+    wasm::Engine engine;
+    auto comp = component::Component::compile(engine, read_guest("js_command"));
+    Outcome o;
+    if (!comp.ok()) {
+        o.status = std::move(comp).error();
+        return o;
+    }
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    Config config;
+    config.args = std::move(args);
+    config.env = std::move(env);
+    config.stdin_fd = -1;
+    config.stdout_fd = fileno(out);
+    config.stderr_fd = fileno(err);
+    Host host(std::move(config));
+    component::Linker linker;
+    link_unserved_as_traps(linker, **comp, host.add_to_linker(linker, **comp));
+    component::Store store(engine);
+    auto inst = linker.instantiate(store, *comp);
+    if (!inst.ok()) {
+        o.status = std::move(inst).error();
+    } else if (component::Func* run = (*inst)->get_func("wasi:cli/run@0.2.12#run"); !run) {
+        o.status = Error(ErrorKind::Other, "no wasi:cli/run@0.2.12#run export");
+    } else {
+        auto r = store.call(run, {});
+        if (host.exit_status())
+            o.status = *host.exit_status();
+        else if (!r.ok())
+            o.status = std::move(r).error();
+        else
+            o.status = (*r && (*r)->case_index() == 0) ? 0 : 1;
+    }
+    o.out = read_all(out);
+    o.err = read_all(err);
+    std::fclose(out);
+    std::fclose(err);
+    return o;
+}
+
+TEST(JsCommand, PrintsArgumentsAndEnvironment) {
+    Outcome o = run_js_command({"js_command", "one", "three", "sixsix"},
+                               {{"ZED", "last"}, {"GREETING", "hi there"}});
+    ASSERT_TRUE(o.status.ok()) << o.status.error().to_string();
+    EXPECT_EQ(*o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "hello from JavaScript\n"
+                     "argc=4 args=[\"one\",\"three\",\"sixsix\"]\n"
+                     "env GREETING=hi there\n"
+                     "env ZED=last\n"
+                     "work {\"lengths\":[[3,1],[5,1],[6,1]],"
+                     "\"fact\":\"15511210043330985984000000\",\"digits\":[12345,678]}\n");
+    EXPECT_EQ(o.err, "js-command: a line on stderr\n");
+}
+
+TEST(JsCommand, ExitsWithAFailingStatus) {
+    Outcome o = run_js_command({"js_command", "--fail"}, {});
+    ASSERT_TRUE(o.status.ok()) << o.status.error().to_string();
+    EXPECT_EQ(*o.status, 1);
+    EXPECT_EQ(o.out.rfind("hello from JavaScript\nargc=2 args=[\"--fail\"]\n", 0), 0u) << o.out;
+    EXPECT_EQ(o.err, "js-command: a line on stderr\njs-command: failing as asked\n");
+}
+
+TEST(JsHttp, DecodesValidatesAndInstantiates) {
+    wasm::Engine engine;
+    auto comp = component::Component::compile(engine, read_guest("js_http"));
+    ASSERT_TRUE(comp.ok()) << comp.error().to_string();
+    const auto& exports = (*comp)->type().exports;
+    ASSERT_EQ(exports.size(), 1u);
+    EXPECT_EQ(exports[0].first, "wasi:http/incoming-handler@0.2.10");
+    Host host(Config{});
+    component::Linker linker;
+    link_unserved_as_traps(linker, **comp, host.add_to_linker(linker, **comp));
+    component::Store store(engine);
+    auto inst = linker.instantiate(store, *comp);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    EXPECT_NE((*inst)->get_func("wasi:http/incoming-handler@0.2.10#handle"), nullptr);
+}
+
+} // namespace
+} // namespace cirrus::wasi
