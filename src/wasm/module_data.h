@@ -5,6 +5,7 @@
 
 #include "cirrus/wasm/engine.h"
 #include "cirrus/wasm/types.h"
+#include "memory_image.h"
 
 #include <cstdint>
 #include <memory>
@@ -89,6 +90,12 @@ struct ModuleData {
     std::vector<CustomSection> customs;
     std::string module_name;
     std::unordered_map<uint32_t, std::string> func_names;
+
+    // Initial contents of each memory (by memory index; null: copy the segments), built on
+    // the first instantiation and mapped copy-on-write into every instance.
+    mutable std::once_flag images_once;
+    mutable std::vector<std::unique_ptr<MemoryImage>> images;
+    const std::vector<std::unique_ptr<MemoryImage>>& memory_images() const;
 };
 
 // Interns function types so that structurally equal types share one id across modules;

@@ -4,6 +4,7 @@
 #include "cirrus/wasm/engine.h"
 
 #include "interpreter.h"
+#include "memory_image.h"
 #include "module_data.h"
 
 #include <cstring>
@@ -31,7 +32,9 @@ uint32_t TypeRegistry::intern(const FuncType& type) {
 
 // ---------------------------------------------------------------- engine, module
 
-Engine::Engine(EngineConfig config) : config_(config), types_(std::make_unique<TypeRegistry>()) {}
+Engine::Engine(EngineConfig config)
+    : config_(config), types_(std::make_unique<TypeRegistry>()),
+      memory_pool_(std::make_unique<MemoryPool>()) {}
 Engine::~Engine() = default;
 
 Module::Module(std::unique_ptr<ModuleData> data) : data_(std::move(data)) {}
@@ -52,6 +55,15 @@ const std::vector<ExportDesc>& Module::exports() const {
 const std::vector<CustomSection>& Module::custom_sections() const {
     return data_->customs;
 }
+const std::vector<std::unique_ptr<MemoryImage>>& ModuleData::memory_images() const {
+    std::call_once(images_once, [this] {
+        images.resize(memories.size());
+        for (uint32_t i = num_imported_memories; i < memories.size(); ++i)
+            images[i] = MemoryImage::build(*this, i);
+    });
+    return images;
+}
+
 std::string_view Module::function_name(uint32_t funcidx) const {
     auto it = data_->func_names.find(funcidx);
     return it == data_->func_names.end() ? std::string_view() : std::string_view(it->second);
@@ -60,7 +72,11 @@ std::string_view Module::function_name(uint32_t funcidx) const {
 // ---------------------------------------------------------------- memory
 
 Memory::~Memory() {
-    if (base_) munmap(base_, reserved_);
+    if (!base_) return;
+    if (pool_)
+        pool_->release(MemorySlot{base_, reserved_, size_, image_id_});
+    else
+        munmap(base_, reserved_);
 }
 
 Result<uint32_t> Memory::grow(uint32_t delta) {
@@ -173,26 +189,30 @@ Result<Table*> Store::create_table(TableType type, Value init) {
 }
 
 Result<Memory*> Store::create_memory(MemoryType type) {
+    return create_memory(type, nullptr);
+}
+
+Result<Memory*> Store::create_memory(MemoryType type, const MemoryImage* image) {
     uint32_t limit = std::min<uint32_t>(type.limits.max.value_or(65536), limits_.max_memory_pages);
     if (type.limits.min > limit)
         return make_error(ErrorKind::Limit,
                           fmt::format("memory of {} pages exceeds the store's limit of {} pages",
                                       type.limits.min, limits_.max_memory_pages));
+    // Address space for the largest size the memory may grow to (at least one page, so the
+    // base is never null), from the engine's pool; pages are committed as it grows: growing
+    // never moves it.
+    uint64_t reserved = std::max<uint64_t>(uint64_t(limit) * Memory::page_size, Memory::page_size);
+    uint64_t size = uint64_t(type.limits.min) * Memory::page_size;
+    auto slot = engine_->memory_pool().acquire(reserved, size, image);
+    if (!slot) return make_error(ErrorKind::Limit, "cannot reserve address space for a memory");
     auto m = std::make_unique<Memory>();
     m->type_ = type;
     m->limit_pages_ = limit;
-    // Reserve address space for the largest size the memory may grow to (at least one page,
-    // so the base is never null), and commit pages as it grows: growing never moves it.
-    m->reserved_ = std::max<uint64_t>(uint64_t(limit) * Memory::page_size, Memory::page_size);
-    void* p =
-        mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return make_error(ErrorKind::Limit, "cannot reserve address space for a memory");
-    m->base_ = static_cast<uint8_t*>(p);
-    uint64_t size = uint64_t(type.limits.min) * Memory::page_size;
-    if (size && mprotect(m->base_, size, PROT_READ | PROT_WRITE) != 0)
-        return make_error(ErrorKind::Limit, "cannot commit a memory's initial pages");
+    m->base_ = slot->base;
+    m->reserved_ = slot->reserved;
     m->size_ = size;
+    m->pool_ = &engine_->memory_pool();
+    m->image_id_ = slot->image_id;
     memories_.push_back(std::move(m));
     return memories_.back().get();
 }
@@ -286,6 +306,18 @@ uint64_t eval_const(const ConstExpr& e, const Instance& inst, const std::vector<
 
 } // namespace
 
+// Makes a memory created from an image all zeros again (instantiation stopped before its data
+// segments were due).
+void Linker::unmap_image(Memory& mem) {
+    MemorySlot slot{mem.base_, mem.reserved_, mem.size_, mem.image_id_};
+    if (reset_slot_to_zero(slot, mem.size_)) {
+        mem.image_id_ = 0;
+    } else {
+        // Cannot happen short of the kernel refusing to map: better no memory than a wrong one.
+        mem.size_ = 0;
+    }
+}
+
 void Linker::define(std::string_view module, std::string_view name, Extern value) {
     defs_[def_key(module, name)] = value;
 }
@@ -351,24 +383,32 @@ Result<Instance*> Linker::instantiate(Store& store,
     }
 
     Instance* self = inst.get();
-    // Functions defined by the module.
-    for (const FuncCode& code : m.code) {
-        auto f = std::make_unique<Func>();
-        f->type_ = &m.types[code.type_index];
-        f->type_id_ = m.type_ids[code.type_index];
-        f->instance_ = self;
-        f->func_index_ = code.func_index;
-        f->code_ = &code;
-        self->funcs_.push_back(f.get());
-        store.funcs_.push_back(std::move(f));
+    // Functions defined by the module, in one block (a JS engine defines tens of thousands).
+    if (!m.code.empty()) {
+        auto block = std::make_unique<Func[]>(m.code.size());
+        self->funcs_.reserve(self->funcs_.size() + m.code.size());
+        for (size_t i = 0; i < m.code.size(); ++i) {
+            const FuncCode& code = m.code[i];
+            Func& f = block[i];
+            f.type_ = &m.types[code.type_index];
+            f.type_id_ = m.type_ids[code.type_index];
+            f.instance_ = self;
+            f.func_index_ = code.func_index;
+            f.code_ = &code;
+            self->funcs_.push_back(&f);
+        }
+        store.func_blocks_.push_back(std::move(block));
     }
     for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i) {
         CIRRUS_TRY_ASSIGN(Table * t,
                           store.create_table(m.tables[i], Value::null(m.tables[i].element)));
         self->tables_.push_back(t);
     }
+    // A defined memory starts as the module's memory image when it has one (all active data
+    // segments applied ahead of time), mapped copy-on-write.
+    const auto& images = m.memory_images();
     for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i) {
-        CIRRUS_TRY_ASSIGN(Memory * mem, store.create_memory(m.memories[i]));
+        CIRRUS_TRY_ASSIGN(Memory * mem, store.create_memory(m.memories[i], images[i].get()));
         self->memories_.push_back(mem);
     }
     if (!self->memories_.empty()) self->memory0_ = self->memories_[0];
@@ -407,8 +447,13 @@ Result<Instance*> Linker::instantiate(Store& store,
                 static_cast<uint32_t>(eval_const(seg.offset, *self, self->globals_, self->funcs_));
             Table* t = self->tables_[seg.table];
             auto& items = self->elem_segments_[i];
-            if (uint64_t(offset) + items.size() > t->elements_.size())
+            if (uint64_t(offset) + items.size() > t->elements_.size()) {
+                // The data segments must not have been applied: undo the images.
+                for (size_t j = m.num_imported_memories; j < m.memories.size(); ++j) {
+                    if (images[j]) unmap_image(*self->memories_[j]);
+                }
                 return make_error(ErrorKind::Trap, "out of bounds table access");
+            }
             std::copy(items.begin(), items.end(), t->elements_.begin() + offset);
         }
         if (seg.mode != ElemSegment::Mode::Passive) self->elem_segments_[i].clear();
@@ -418,6 +463,10 @@ Result<Instance*> Linker::instantiate(Store& store,
         if (!seg.active) continue;
         uint32_t offset =
             static_cast<uint32_t>(eval_const(seg.offset, *self, self->globals_, self->funcs_));
+        if (images[seg.memory]) { // already in the image
+            self->data_dropped_[i] = true;
+            continue;
+        }
         Memory* mem = self->memories_[seg.memory];
         if (uint64_t(offset) + seg.size > mem->size_)
             return make_error(ErrorKind::Trap, "out of bounds memory access");

@@ -346,5 +346,102 @@ TEST(Runtime, ExportsAreFoundByNameAndKind) {
     EXPECT_EQ((*echoed)[0].as_i32(), -5);
 }
 
+// Memory images (memory_image.h): every instance starts from the module's data, sees none of
+// another instance's writes, and a memory slot reused from the pool comes back as new.
+struct ImageInstance {
+    Store store;
+    Instance* instance = nullptr;
+    ImageInstance(Engine& engine, const std::shared_ptr<const Module>& module) : store(engine) {
+        auto table = store.create_table(TableType{ValType::FuncRef, {2, std::nullopt}},
+                                        Value::null(ValType::FuncRef));
+        EXPECT_TRUE(table.ok());
+        Linker linker;
+        linker.define("env", "table", Extern::of(*table));
+        auto inst = linker.instantiate(store, module);
+        EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
+        if (inst.ok()) instance = *inst;
+    }
+    int32_t call(const char* name, std::initializer_list<int32_t> args) {
+        std::vector<Value> values;
+        for (int32_t a : args) values.push_back(Value::i32(a));
+        auto r = store.call(instance->get_func(name), values);
+        if (!r.ok()) return -1000;
+        return r->empty() ? 0 : (*r)[0].as_i32();
+    }
+    std::string text(uint32_t at, size_t n) {
+        std::string s;
+        for (size_t i = 0; i < n; ++i)
+            s.push_back(static_cast<char>(call("load8", {int32_t(at + i)})));
+        return s;
+    }
+};
+
+TEST(Runtime, InstancesStartFromTheDataAndDoNotShareWrites) {
+    Engine engine;
+    auto module = compile_test_module(engine, "image");
+    ASSERT_TRUE(module);
+    auto a = std::make_unique<ImageInstance>(engine, module);
+    ASSERT_TRUE(a->instance);
+    EXPECT_EQ(a->text(16, 13), "FIRST segment");
+    EXPECT_EQ(a->text(65540, 11), "second page");
+    EXPECT_EQ(a->call("load8", {100}), 0);
+    a->call("store8", {16, 'x'});
+    a->call("store8", {65540, 'y'});
+    a->call("store8", {100, 'z'});
+    EXPECT_EQ(a->call("grow", {1}), 2);
+    a->call("store8", {2 * 65536 + 5, 'w'});
+    EXPECT_EQ(a->text(16, 5), "xIRST");
+    EXPECT_EQ(a->call("load8", {2 * 65536 + 5}), 'w');
+
+    ImageInstance b(engine, module);
+    ASSERT_TRUE(b.instance);
+    EXPECT_EQ(b.text(16, 13), "FIRST segment");
+    EXPECT_EQ(b.text(65540, 11), "second page");
+    EXPECT_EQ(b.call("load8", {100}), 0);
+
+    // A's memory goes back to the engine's pool; the next instance may get its slot.
+    a.reset();
+    for (int i = 0; i < 3; ++i) {
+        ImageInstance c(engine, module);
+        ASSERT_TRUE(c.instance);
+        EXPECT_EQ(c.instance->get_memory("memory")->pages(), 2u);
+        EXPECT_EQ(c.text(16, 13), "FIRST segment");
+        EXPECT_EQ(c.text(65540, 11), "second page");
+        EXPECT_EQ(c.call("load8", {100}), 0);
+        EXPECT_EQ(c.call("load8", {2 * 65536 + 5}), -1000); // the page A grew is gone
+        c.call("store8", {17, 'q'});
+        EXPECT_EQ(c.call("grow", {2}), 2);
+        c.call("store8", {3 * 65536, 'g'});
+    }
+    EXPECT_EQ(b.text(16, 5), "FIRST");
+}
+
+TEST(Runtime, DataIsNotAppliedWhenAnElementSegmentTrapsFirst) {
+    Engine engine;
+    auto module = compile_test_module(engine, "image");
+    ASSERT_TRUE(module);
+    // Warm the pool with a slot holding the image.
+    { ImageInstance warm(engine, module); }
+    Store store(engine);
+    auto table = store.create_table(TableType{ValType::FuncRef, {1, std::nullopt}},
+                                    Value::null(ValType::FuncRef));
+    ASSERT_TRUE(table.ok());
+    Linker linker;
+    linker.define("env", "table", Extern::of(*table));
+    auto inst = linker.instantiate(store, module);
+    ASSERT_FALSE(inst.ok());
+    EXPECT_EQ(inst.error().kind, ErrorKind::Trap);
+    EXPECT_NE(inst.error().message.find("out of bounds table access"), std::string::npos);
+    // The first element segment was applied: load8 of the failed instance is in the table.
+    auto entry = (*table)->get(0);
+    ASSERT_TRUE(entry.ok());
+    Func* load8 = reinterpret_cast<Func*>(static_cast<uintptr_t>(entry->bits));
+    ASSERT_NE(load8, nullptr);
+    Value at[] = {Value::i32(16)};
+    auto byte = store.call(load8, at);
+    ASSERT_TRUE(byte.ok()) << byte.error().to_string();
+    EXPECT_EQ((*byte)[0].as_i32(), 0);
+}
+
 } // namespace
 } // namespace cirrus::wasm

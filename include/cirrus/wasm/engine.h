@@ -31,6 +31,8 @@ struct ModuleData;
 struct FuncCode;
 class TypeRegistry;
 class Interpreter;
+class MemoryImage;
+class MemoryPool;
 } // namespace detail
 
 class Store;
@@ -62,12 +64,15 @@ public:
     uint64_t epoch() const { return epoch_.load(std::memory_order_relaxed); }
 
     detail::TypeRegistry& types() const { return *types_; }
+    // Address-space reservations of freed memories, kept for the next ones.
+    detail::MemoryPool& memory_pool() const { return *memory_pool_; }
 
 private:
     friend class detail::Interpreter;
     EngineConfig config_;
     std::atomic<uint64_t> epoch_{0};
     std::unique_ptr<detail::TypeRegistry> types_;
+    std::unique_ptr<detail::MemoryPool> memory_pool_;
 };
 
 struct CustomSection {
@@ -179,8 +184,10 @@ private:
     MemoryType type_;
     uint8_t* base_ = nullptr;
     uint64_t size_ = 0;
-    uint64_t reserved_ = 0;    // bytes of address space reserved at base_
-    uint32_t limit_pages_ = 0; // min(type max, store limit)
+    uint64_t reserved_ = 0;              // bytes of address space reserved at base_
+    uint32_t limit_pages_ = 0;           // min(type max, store limit)
+    detail::MemoryPool* pool_ = nullptr; // where the reservation goes back to
+    uint64_t image_id_ = 0;              // the memory image mapped at base_, 0: none
 };
 
 class Table {
@@ -281,9 +288,12 @@ public:
 private:
     friend class detail::Interpreter;
     friend class Linker;
+    // A memory whose initial contents are `image` (or zeros when null).
+    Result<Memory*> create_memory(MemoryType type, const detail::MemoryImage* image);
     const Engine* engine_;
     StoreLimits limits_;
     std::vector<std::unique_ptr<Func>> funcs_;
+    std::vector<std::unique_ptr<Func[]>> func_blocks_; // the functions of module instances
     std::vector<std::unique_ptr<Table>> tables_;
     std::vector<std::unique_ptr<Memory>> memories_;
     std::vector<std::unique_ptr<Global>> globals_;
@@ -306,6 +316,7 @@ public:
     Result<Instance*> instantiate(Store& store, const std::shared_ptr<const Module>& module) const;
 
 private:
+    static void unmap_image(Memory& mem);
     std::unordered_map<std::string, Extern> defs_; // key: module + '\0' + name
 };
 
