@@ -1,10 +1,12 @@
 // `cirrus run [--env K=V]... [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]...
+// [--allow-tcp HOST:PORT]... [--allow-udp HOST:PORT]...
 // [--link INTERFACE=BACKEND[,key=value...]]... [--config KEY=VALUE]... [--secret NAME=VALUE]...
 // [--log-level LEVEL] [--timeout MS] COMPONENT.wasm [ARGS...]`: runs a `wasi:cli/command`
 // component with the WASI 0.2 host and the capability providers. The guest sees the arguments
 // after the component (the component's path first), only the environment variables given with
 // --env, this process's standard streams, the directories granted (confined beneath them) and
-// no other filesystem, no network. The wasmCloud interfaces it imports are served by their
+// no other filesystem, and no network but the outbound addresses granted with --allow-tcp and
+// --allow-udp. The wasmCloud interfaces it imports are served by their
 // embedded defaults (key-value in memory, config from --config, secrets from --secret, logging
 // to stderr) unless --link names another backend. Its exit status becomes this process's; a
 // trap or an interruption by --timeout is printed to stderr and ends with 134; a component
@@ -33,6 +35,7 @@ struct RunArgs {
     std::string path;
     std::vector<std::string> env;
     std::vector<std::string> dirs, dirs_ro;
+    std::vector<std::string> allow_tcp, allow_udp;
     host::CapabilityFlags caps;
     std::optional<uint64_t> timeout_ms;
     std::vector<std::string> guest_args;
@@ -73,6 +76,18 @@ int run_run(const RunArgs& args) {
             config.dirs.push_back(std::move(dir));
         }
     }
+    for (const auto* list : {&args.allow_tcp, &args.allow_udp}) {
+        for (const auto& text : *list) {
+            auto grant = wasi::parse_socket_grant(text, list == &args.allow_tcp
+                                                            ? wasi::Config::Protocol::Tcp
+                                                            : wasi::Config::Protocol::Udp);
+            if (!grant) {
+                fmt::print(stderr, "error: {}\n", grant.error().message);
+                return 1;
+            }
+            config.sockets.push_back(std::move(*grant));
+        }
+    }
     std::ifstream in(args.path, std::ios::binary);
     if (!in) {
         fmt::print(stderr, "error: cannot read {}\n", args.path);
@@ -99,6 +114,12 @@ void register_run(CLI::App& app) {
                     "Grant a host directory, HOST[::GUEST] (the guest sees it as GUEST)")
         ->allow_extra_args(false);
     cmd->add_option("--dir-ro", args->dirs_ro, "Grant a host directory read-only, HOST[::GUEST]")
+        ->allow_extra_args(false);
+    cmd->add_option("--allow-tcp", args->allow_tcp,
+                    "Let the guest connect over TCP to HOST:PORT (HOST:* or HOST: any port)")
+        ->allow_extra_args(false);
+    cmd->add_option("--allow-udp", args->allow_udp,
+                    "Let the guest send UDP datagrams to HOST:PORT (HOST:* or HOST: any port)")
         ->allow_extra_args(false);
     cmd->add_option("--link", args->caps.links,
                     "Serve an interface family with a backend, INTERFACE=BACKEND[,key=value...] "

@@ -31,6 +31,12 @@ const char* resource_name(Kind kind) {
     case Kind::DirectoryEntryStream: return "directory-entry-stream";
     case Kind::TerminalInput: return "terminal-input";
     case Kind::TerminalOutput: return "terminal-output";
+    case Kind::Network: return "network";
+    case Kind::TcpSocket: return "tcp-socket";
+    case Kind::UdpSocket: return "udp-socket";
+    case Kind::IncomingDatagramStream: return "incoming-datagram-stream";
+    case Kind::OutgoingDatagramStream: return "outgoing-datagram-stream";
+    case Kind::ResolveAddressStream: return "resolve-address-stream";
     }
     return "?";
 }
@@ -95,6 +101,12 @@ std::string_view defining_interface(Kind kind) {
     case Kind::DirectoryEntryStream: return "wasi:filesystem/types";
     case Kind::TerminalInput: return "wasi:cli/terminal-input";
     case Kind::TerminalOutput: return "wasi:cli/terminal-output";
+    case Kind::Network: return "wasi:sockets/network";
+    case Kind::TcpSocket: return "wasi:sockets/tcp";
+    case Kind::UdpSocket:
+    case Kind::IncomingDatagramStream:
+    case Kind::OutgoingDatagramStream: return "wasi:sockets/udp";
+    case Kind::ResolveAddressStream: return "wasi:sockets/ip-name-lookup";
     }
     return "";
 }
@@ -135,6 +147,16 @@ Host::Host(Config config) : state_(std::make_unique<State>()) {
         }
         state_->preopens.push_back(
             {OwnedFd(fd), d.guest_path.empty() ? d.host_path : d.guest_path, d.read_only});
+    }
+    for (const auto& g : state_->config.sockets) {
+        auto addrs = resolve_grant_host(g.host);
+        if (!addrs) {
+            state_->config_errors.push_back(
+                fmt::format("socket grant {}: {}", g.host, addrs.error().message));
+            continue;
+        }
+        state_->socket_grants.push_back(
+            {g.protocol == Config::Protocol::Tcp, g.host, g.port, std::move(*addrs)});
     }
     define_interfaces(*state_);
 }

@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <sys/socket.h>
 
 namespace cirrus::wasi {
 
@@ -32,6 +35,12 @@ enum class Kind : uint8_t {
     DirectoryEntryStream,
     TerminalInput,
     TerminalOutput,
+    Network,
+    TcpSocket,
+    UdpSocket,
+    IncomingDatagramStream,
+    OutgoingDatagramStream,
+    ResolveAddressStream,
 };
 const char* resource_name(Kind kind);
 
@@ -54,13 +63,22 @@ private:
     int fd_ = -1;
 };
 
+struct NetSocket; // sockets.cpp
+
 // A host object a guest holds a handle to.
 struct Object {
     Kind kind = Kind::Error;
-    int fd = -1;              // streams, descriptors: the host file descriptor
-    OwnedFd owned;            // set when the object owns `fd` (files, directories)
-    uint64_t deadline_ns = 0; // pollables: monotonic time it becomes ready (0: ready now)
-    std::string message;      // errors: to-debug-string
+    int fd = -1;   // streams, descriptors: the host file descriptor
+    OwnedFd owned; // set when the object owns `fd` (files, directories)
+    // Pollables are ready at a monotonic time (deadline_ns; 0: ready now), or, when wait_fd is
+    // not -1, when poll(2) reports one of wait_events on wait_fd (a descriptor some other
+    // object owns and outlives the pollable by the WASI child-resource rules; an eventfd
+    // serves readiness that no descriptor has).
+    uint64_t deadline_ns = 0;
+    int wait_fd = -1;
+    short wait_events = 0;
+    std::string message; // errors: to-debug-string
+    int error_errno = 0; // errors: the errno behind it, if any
     // File streams read or write at `offset` (pread/pwrite); `append` writes at the end.
     std::optional<uint64_t> offset;
     bool append = false;
@@ -70,6 +88,12 @@ struct Object {
     // Directory entry streams: (name, descriptor-type) and the next to hand out.
     std::vector<std::pair<std::string, uint32_t>> entries;
     size_t next_entry = 0;
+    // Sockets, the streams made from them and resolve-address streams: the shared socket state
+    // (which owns the descriptor); datagram streams: which `stream` call made them, and how
+    // many datagrams check-send permitted.
+    std::shared_ptr<NetSocket> net;
+    uint32_t generation = 0;
+    uint64_t permits = 0;
 };
 
 // A directory granted to the guest (cirrus run --dir), opened when the host is made.
@@ -104,8 +128,17 @@ struct InterfaceDef {
     std::vector<Kind> resources;
 };
 
+// An outbound socket grant with the addresses its host resolved to when the host started.
+struct SocketGrant {
+    bool tcp = true;
+    std::string host;
+    std::optional<uint16_t> port;
+    std::vector<struct sockaddr_storage> addresses;
+};
+
 struct Host::State {
     Config config;
+    std::vector<SocketGrant> socket_grants;
     std::optional<int> exit_status;
     component::TypeArena types;
     std::vector<InterfaceDef> interfaces;
@@ -130,5 +163,8 @@ struct Host::State {
 
 // Builds the interface definitions (interfaces.cpp).
 void define_interfaces(Host::State& state);
+
+// The addresses of a grant's host: an IP literal as is, a name through the resolver.
+Result<std::vector<struct sockaddr_storage>> resolve_grant_host(const std::string& host);
 
 } // namespace cirrus::wasi

@@ -75,14 +75,21 @@ struct Types {
 
 // wasi:io/streams stream-error values: err(closed), err(last-operation-failed(error)).
 Val stream_closed();
-Val stream_failed(const Call& c, std::string message);
+// `error_errno`, when not 0, is the errno behind the failure (wasi:sockets'
+// network-error-code and wasi:filesystem's filesystem-error-code read it).
+Val stream_failed(const Call& c, std::string message, int error_errno = 0);
 // A pollable that is ready now.
 Val ready_pollable(const Call& c);
+// A pollable that is ready when `fd` has one of the poll(2) `events`.
+Val fd_pollable(const Call& c, int fd, short events);
 
 // Reads at most `len` bytes (capped at max_chunk) from an input stream's descriptor: ok(bytes)
-// (ok(count) when `discard`), or err(closed) at end of input.
-Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard);
-// Writes all of `data` to an output stream's descriptor.
+// (ok(count) when `discard`), or err(closed) at end of input. Unless `blocking`, returns what
+// is there now, possibly nothing; blocking, waits for at least one byte.
+Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard,
+                                       bool blocking);
+// Writes all of `data` to an output stream's descriptor (waiting for room on a non-blocking
+// one).
 std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint8_t>& data);
 
 // Adds a method of `kind` to `iface`: the handle is checked, then `body` runs on its object.
@@ -90,5 +97,8 @@ using Body = std::function<Result<std::optional<Val>>(const Call&, Object&, std:
 void add_method(InterfaceDef& iface, Types& t, Kind k, std::string_view name,
                 std::vector<std::pair<std::string, const ValType*>> params, const ValType* result,
                 Body body);
+
+// wasi:sockets (sockets.cpp).
+void define_sockets(Host::State& st, Types& t);
 
 } // namespace cirrus::wasi

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -90,10 +91,11 @@ std::string method_name(Kind k, std::string_view name) {
 Val stream_closed() {
     return Val::err(Val::variant(1, std::nullopt));
 }
-Val stream_failed(const Call& c, std::string message) {
+Val stream_failed(const Call& c, std::string message, int error_errno) {
     Object e;
     e.kind = Kind::Error;
     e.message = std::move(message);
+    e.error_errno = error_errno;
     return Val::err(Val::variant(0, c.own(std::move(e))));
 }
 
@@ -103,26 +105,110 @@ Val ready_pollable(const Call& c) {
     return c.own(std::move(p));
 }
 
+Val fd_pollable(const Call& c, int fd, short events) {
+    Object p;
+    p.kind = Kind::Pollable;
+    p.wait_fd = fd;
+    p.wait_events = events;
+    return c.own(std::move(p));
+}
+
+namespace {
+
+// Which of `ps` are ready, waiting at most until `deadline_limit_ns` (monotonic; 0: don't
+// wait, UINT64_MAX: until one is). Deadline pollables are ready once their time has come;
+// descriptor pollables when poll(2) says so.
+std::vector<size_t> ready_among(const std::vector<const Object*>& ps, uint64_t wait_until_ns) {
+    std::vector<struct pollfd> fds;
+    std::vector<size_t> fd_index;
+    uint64_t earliest = UINT64_MAX;
+    for (size_t i = 0; i < ps.size(); ++i) {
+        if (ps[i]->wait_fd >= 0) {
+            fds.push_back({ps[i]->wait_fd, ps[i]->wait_events, 0});
+            fd_index.push_back(i);
+        } else {
+            earliest = std::min(earliest, ps[i]->deadline_ns);
+        }
+    }
+    for (;;) {
+        uint64_t now = monotonic_now_ns();
+        uint64_t until = std::min(earliest, wait_until_ns);
+        int timeout_ms =
+            until == UINT64_MAX ? -1
+            : until <= now
+                ? 0
+                : static_cast<int>(std::min<uint64_t>((until - now + 999999) / 1000000, INT32_MAX));
+        if (fds.empty()) {
+            if (timeout_ms > 0) sleep_until_ns(until);
+        } else {
+            for (auto& f : fds) f.revents = 0;
+            int n = ::poll(fds.data(), fds.size(), timeout_ms);
+            if (n < 0 && errno != EINTR) return {};
+        }
+        now = monotonic_now_ns();
+        std::vector<size_t> ready;
+        size_t next_fd = 0;
+        for (size_t i = 0; i < ps.size(); ++i) {
+            if (ps[i]->wait_fd >= 0) {
+                if (fds[next_fd++].revents != 0) ready.push_back(i);
+            } else if (ps[i]->deadline_ns <= now) {
+                ready.push_back(i);
+            }
+        }
+        if (!ready.empty() || now >= wait_until_ns) return ready;
+    }
+}
+
+} // namespace
+
 void sleep_until_ns(uint64_t deadline) {
     uint64_t now = monotonic_now_ns();
     if (deadline > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline - now));
 }
 
-Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard) {
+namespace {
+
+// Waits until `fd` has one of `events` (or an error or hang-up) or `timeout_ms` passes (-1:
+// no limit); true when it has.
+bool wait_fd(int fd, short events, int timeout_ms) {
+    struct pollfd p {
+        fd, events, 0
+    };
+    for (;;) {
+        int n = ::poll(&p, 1, timeout_ms);
+        if (n < 0 && errno == EINTR) continue;
+        return n > 0;
+    }
+}
+
+} // namespace
+
+Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard,
+                                       bool blocking) {
     CIRRUS_TRY_ASSIGN(Object * s, c.state.get(self, Kind::InputStream));
     std::vector<uint8_t> buf(std::min(len, max_chunk));
     if (buf.empty()) return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({})));
+    auto nothing = [&] { return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({}))); };
+    // A non-blocking read returns what is there now, possibly nothing.
+    if (!blocking && s->fd >= 0 && !s->offset && !wait_fd(s->fd, POLLIN, 0)) return nothing();
     ssize_t n;
-    do {
+    for (;;) {
         if (s->fd < 0)
             n = 0;
         else if (s->offset)
             n = ::pread(s->fd, buf.data(), buf.size(), static_cast<off_t>(*s->offset));
         else
             n = ::read(s->fd, buf.data(), buf.size());
-    } while (n < 0 && errno == EINTR);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!blocking) return nothing();
+            wait_fd(s->fd, POLLIN, -1);
+            continue;
+        }
+        break;
+    }
     if (n > 0 && s->offset) *s->offset += static_cast<uint64_t>(n);
-    if (n < 0) return some(stream_failed(c, fmt::format("read: {}", std::strerror(errno))));
+    if (n < 0) return some(stream_failed(c, fmt::format("read: {}", std::strerror(errno)), errno));
     if (n == 0) return some(stream_closed());
     if (discard) return some(Val::ok(Val::u64(static_cast<uint64_t>(n))));
     return some(Val::ok(bytes_val(buf.data(), static_cast<size_t>(n))));
@@ -145,8 +231,15 @@ std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint
             n = ::write(s->fd, data.data() + done, data.size() - done);
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EPIPE) return some(stream_closed());
-        if (n < 0) return some(stream_failed(c, fmt::format("write: {}", std::strerror(errno))));
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // A non-blocking descriptor (a socket) that is full: wait for room. check-write
+            // promised room for the whole write, so this host takes it all.
+            wait_fd(s->fd, POLLOUT, -1);
+            continue;
+        }
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return some(stream_closed());
+        if (n < 0)
+            return some(stream_failed(c, fmt::format("write: {}", std::strerror(errno)), errno));
         done += static_cast<size_t>(n);
     }
     return some(Val::ok(std::nullopt));
@@ -186,13 +279,13 @@ void define_io(Host::State& st, Types& t) {
                           t.method(Kind::Pollable, {}, t.boolean),
                           [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
                               CIRRUS_TRY_ASSIGN(Object * p, c.state.get(a[0], Kind::Pollable));
-                              return some(Val::boolean(p->deadline_ns <= monotonic_now_ns()));
+                              return some(Val::boolean(!ready_among({p}, 0).empty()));
                           }});
     poll.funcs.push_back({method_name(Kind::Pollable, "block"),
                           t.method(Kind::Pollable, {}, nullptr),
                           [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
                               CIRRUS_TRY_ASSIGN(Object * p, c.state.get(a[0], Kind::Pollable));
-                              sleep_until_ns(p->deadline_ns);
+                              ready_among({p}, UINT64_MAX);
                               return std::optional<Val>();
                           }});
     poll.funcs.push_back({"poll",
@@ -206,18 +299,14 @@ void define_io(Host::State& st, Types& t) {
                                   return trap("wasi:io/poll.poll: empty list of pollables");
                               if (in.size() > UINT32_MAX)
                                   return trap("wasi:io/poll.poll: too many pollables");
-                              uint64_t earliest = UINT64_MAX;
+                              std::vector<const Object*> ps;
                               for (const auto& h : in) {
                                   CIRRUS_TRY_ASSIGN(Object * p, c.state.get(h, Kind::Pollable));
-                                  earliest = std::min(earliest, p->deadline_ns);
+                                  ps.push_back(p);
                               }
-                              sleep_until_ns(earliest);
-                              uint64_t now = monotonic_now_ns();
                               std::vector<Val> ready;
-                              for (size_t i = 0; i < in.size(); ++i) {
-                                  if (c.state.objects.at(in[i].rep()).deadline_ns <= now)
-                                      ready.push_back(Val::u32(static_cast<uint32_t>(i)));
-                              }
+                              for (size_t i : ready_among(ps, UINT64_MAX))
+                                  ready.push_back(Val::u32(static_cast<uint32_t>(i)));
                               return some(Val::list(std::move(ready)));
                           }});
     st.interfaces.push_back(std::move(poll));
@@ -225,26 +314,28 @@ void define_io(Host::State& st, Types& t) {
     InterfaceDef streams{"wasi:io/streams",
                          {},
                          {Kind::Error, Kind::Pollable, Kind::InputStream, Kind::OutputStream}};
-    auto in_method = [&](std::string_view name, const ValType* result, bool discard) {
-        streams.funcs.push_back(
-            {method_name(Kind::InputStream, name),
-             t.method(Kind::InputStream, {{"len", t.u64}}, result),
-             [discard](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
-                 return stream_read(c, a[0], a[1].as_u64(), discard);
-             }});
+    auto in_method = [&](std::string_view name, const ValType* result, bool discard,
+                         bool blocking) {
+        streams.funcs.push_back({method_name(Kind::InputStream, name),
+                                 t.method(Kind::InputStream, {{"len", t.u64}}, result),
+                                 [discard, blocking](const Call& c, std::span<const Val> a)
+                                     -> Result<std::optional<Val>> {
+                                     return stream_read(c, a[0], a[1].as_u64(), discard, blocking);
+                                 }});
     };
-    // Reads from a host descriptor block until data is there, so read and blocking-read are
-    // the same here.
-    in_method("read", r_bytes, false);
-    in_method("blocking-read", r_bytes, false);
-    in_method("skip", r_u64, true);
-    in_method("blocking-skip", r_u64, true);
+    in_method("read", r_bytes, false, false);
+    in_method("blocking-read", r_bytes, false, true);
+    in_method("skip", r_u64, true, false);
+    in_method("blocking-skip", r_u64, true, true);
     for (Kind k : {Kind::InputStream, Kind::OutputStream}) {
         streams.funcs.push_back(
             {method_name(k, "subscribe"), t.method(k, {}, t.own(Kind::Pollable)),
              [k](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
-                 CIRRUS_TRY(c.state.get(a[0], k));
-                 return some(ready_pollable(c));
+                 CIRRUS_TRY_ASSIGN(Object * s, c.state.get(a[0], k));
+                 // Ready when the descriptor can be read or written without blocking (always,
+                 // for regular files).
+                 if (s->fd < 0) return some(ready_pollable(c));
+                 return some(fd_pollable(c, s->fd, k == Kind::InputStream ? POLLIN : POLLOUT));
              }});
     }
     streams.funcs.push_back(
@@ -287,12 +378,14 @@ void define_io(Host::State& st, Types& t) {
             {method_name(Kind::OutputStream, name),
              t.method(Kind::OutputStream, {{"src", t.borrow(Kind::InputStream)}, {"len", t.u64}},
                       r_u64),
-             [](const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
+             [blocking = std::string_view(name) == "blocking-splice"](
+                 const Call& c, std::span<const Val> a) -> Result<std::optional<Val>> {
                  CIRRUS_TRY_ASSIGN(Object * out, c.state.get(a[0], Kind::OutputStream));
                  CIRRUS_TRY_ASSIGN(std::optional<Val> got,
-                                   stream_read(c, a[1], a[2].as_u64(), false));
+                                   stream_read(c, a[1], a[2].as_u64(), false, blocking));
                  if (got->case_index() != 0) return got; // closed or failed: as the read said
                  std::vector<uint8_t> data = val_bytes(got->elems.at(0));
+                 if (data.empty()) return some(Val::ok(Val::u64(0)));
                  std::optional<Val> wrote = stream_write(c, out, data);
                  if (wrote->case_index() != 0) return wrote;
                  return some(Val::ok(Val::u64(data.size())));
@@ -945,6 +1038,7 @@ void define_interfaces(Host::State& st) {
     define_clocks_random(st, t);
     define_cli(st, t);
     define_filesystem(st, t);
+    define_sockets(st, t);
 }
 
 } // namespace cirrus::wasi

@@ -223,7 +223,10 @@ TEST(WasiHost, ServesEvery02VersionAndNothingElse) {
     EXPECT_FALSE(serves("wasi:io/streams@0.3.0"));
     EXPECT_FALSE(serves("wasi:io/streams@0.2"));
     EXPECT_FALSE(serves("wasi:io/streams"));
-    EXPECT_FALSE(serves("wasi:sockets/tcp@0.2.0"));
+    for (const char* i : {"network", "instance-network", "tcp", "tcp-create-socket", "udp",
+                          "udp-create-socket", "ip-name-lookup"})
+        EXPECT_TRUE(serves(std::string("wasi:sockets/") + i + "@0.2.12")) << i;
+    EXPECT_FALSE(serves("wasi:sockets/raw@0.2.0"));
     EXPECT_FALSE(serves("wasi:http/types@0.2.0"));
     EXPECT_FALSE(serves("example:io/streams@0.2.0"));
 }

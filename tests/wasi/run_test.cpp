@@ -102,7 +102,7 @@ TEST(WasiRun, UnservedImportsAreRefusedWithTheList) {
     ASSERT_FALSE(o.status.ok());
     const Error& e = o.status.error();
     EXPECT_EQ(e.kind, ErrorKind::Unlinkable);
-    EXPECT_NE(e.message.find("wasi:sockets/instance-network@0.2.0"), std::string::npos);
+    EXPECT_NE(e.message.find("wasi:sockets/raw@0.2.0"), std::string::npos);
     EXPECT_NE(e.message.find("example:missing/thing@1.0.0"), std::string::npos);
     EXPECT_NE(e.message.find("wasi:random/random@0.3.0"), std::string::npos);
     // Served imports are not listed.
@@ -139,7 +139,7 @@ TEST(WasiRun, CliExitStatusesAndRefusals) {
 
     auto [un_status, un_text] = cirrus_run(component_path("unserved"));
     EXPECT_EQ(un_status, 1);
-    EXPECT_NE(un_text.find("wasi:sockets/instance-network@0.2.0"), std::string::npos) << un_text;
+    EXPECT_NE(un_text.find("wasi:sockets/raw@0.2.0"), std::string::npos) << un_text;
 
     auto [v_status, v_text] = cirrus_run(component_path("versions"));
     EXPECT_EQ(v_status, 1) << v_text;

@@ -42,7 +42,22 @@ struct Config {
         bool read_only = false;
     };
     std::vector<Dir> dirs;
+    // Outbound sockets granted (wasi:sockets); none by default. A guest may connect (TCP) or
+    // send (UDP) only to these; it can never listen. `host` is an IP address or a name (resolved
+    // when the Host is made; the guest's name lookups answer only for these names); no port:
+    // any port.
+    enum class Protocol { Tcp, Udp };
+    struct SocketGrant {
+        Protocol protocol = Protocol::Tcp;
+        std::string host;
+        std::optional<uint16_t> port;
+    };
+    std::vector<SocketGrant> sockets;
 };
+
+// Parses a socket grant as given on the command line: `HOST:PORT`, `HOST:*` or `HOST` (any
+// port), where HOST is a name, an IPv4 address or a bracketed IPv6 address (`[::1]:53`).
+Result<Config::SocketGrant> parse_socket_grant(std::string_view text, Config::Protocol protocol);
 
 class Host {
 public:

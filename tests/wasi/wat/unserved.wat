@@ -1,7 +1,8 @@
-;; A command importing interfaces this host does not provide (sockets, an unknown package, a
-;; WASI version outside 0.2): it must be refused before it runs, with all three named.
+;; A command importing interfaces this host does not provide (a WASI interface 0.2 does not
+;; have, an unknown package, a WASI version outside 0.2): it must be refused before it runs,
+;; with all three named.
 (component
-  (import "wasi:sockets/instance-network@0.2.0" (instance
+  (import "wasi:sockets/raw@0.2.0" (instance
     (export "instance-network" (func (result u32)))))
   (import "example:missing/thing@1.0.0" (instance))
   (import "wasi:random/random@0.3.0" (instance))
