@@ -242,6 +242,11 @@ Result<void> Session::bind(component::Store& store, component::Instance& instanc
     return {};
 }
 
+Result<void> Session::pump(component::Store& store) {
+    for (auto& part : parts_) CIRRUS_TRY(part.session->pump(store));
+    return {};
+}
+
 // ---------------------------------------------------------------- helpers
 
 HostResource::HostResource(component::TypeArena& arena, std::string name,

@@ -6,8 +6,9 @@
 
 namespace cirrus::capabilities {
 
-Family logging_family(); // logging.cpp
-Family config_family();  // config.cpp
-Family secrets_family(); // secrets.cpp
+Family logging_family();  // logging.cpp
+Family config_family();   // config.cpp
+Family secrets_family();  // secrets.cpp
+Family keyvalue_family(); // keyvalue.cpp
 
 } // namespace cirrus::capabilities

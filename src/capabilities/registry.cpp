@@ -9,6 +9,7 @@ const std::vector<Family>& families() {
         logging_family(),
         config_family(),
         secrets_family(),
+        keyvalue_family(),
     };
     return table;
 }

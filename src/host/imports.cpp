@@ -82,20 +82,27 @@ Error unsatisfied_imports(const std::vector<std::string>& imports) {
     return Error(ErrorKind::Unlinkable, msg);
 }
 
-Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
-    CIRRUS_TRY_ASSIGN(auto imports, ComponentImports::create(options.component));
-    std::unique_ptr<capabilities::Session> session = imports->capabilities().session();
+Result<int> ComponentImports::run_command(std::span<const uint8_t> bytes, wasi::Config config,
+                                          std::optional<std::chrono::milliseconds> timeout) {
+    std::unique_ptr<capabilities::Session> session = capabilities_->session();
     wasi::RunOptions run;
-    run.config = std::move(options.component.wasi);
-    run.timeout = options.timeout;
+    run.config = std::move(config);
+    run.timeout = timeout;
     run.link_more = [&](component::Linker& linker, const component::Component& component,
                         std::vector<std::string> unserved) {
-        return imports->link_capabilities(*session, linker, component, std::move(unserved));
+        return link_capabilities(*session, linker, component, std::move(unserved));
     };
     run.instantiated = [&](component::Store& store, component::Instance& instance) {
         return session->bind(store, instance);
     };
+    run.finished = [&](component::Store& store) { return session->pump(store); };
     return wasi::run_command(bytes, std::move(run));
+}
+
+Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
+    wasi::Config config = std::move(options.component.wasi);
+    CIRRUS_TRY_ASSIGN(auto imports, ComponentImports::create(std::move(options.component)));
+    return imports->run_command(bytes, std::move(config), options.timeout);
 }
 
 } // namespace cirrus::host

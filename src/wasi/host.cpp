@@ -333,6 +333,7 @@ Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
     timer.reset();
     if (!result.ok()) return finish(std::move(result).error());
     if (host.exit_status()) return *host.exit_status();
+    if (options.finished) CIRRUS_TRY(options.finished(store));
     return (*result && (*result)->case_index() == 0) ? 0 : 1;
 }
 

@@ -35,31 +35,48 @@ std::string caps_component(const std::string& name) {
     return std::string(CIRRUS_CAPS_COMPONENTS) + "/" + name + ".wasm";
 }
 
-GuestRun run_guest(const std::string& name, std::vector<std::string> args,
-                   capabilities::Options options) {
-    FILE* out = std::tmpfile();
-    FILE* err = std::tmpfile();
-    std::ostringstream log;
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+GuestHost::GuestHost(capabilities::Options options) : log_(std::make_shared<std::ostringstream>()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log_);
     sink->set_pattern("%l %v");
     options.logger = std::make_shared<spdlog::logger>("test", sink);
     options.logger->set_level(spdlog::level::trace);
-    host::RunOptions run;
-    run.component.capabilities = std::move(options);
-    wasi::Config& config = run.component.wasi;
+    host::ComponentOptions co;
+    co.capabilities = std::move(options);
+    auto made = host::ComponentImports::create(std::move(co));
+    if (made.ok())
+        imports_ = std::move(made).value();
+    else
+        created_ = std::move(made).error();
+}
+
+GuestRun GuestHost::run(const std::string& name, std::vector<std::string> args) {
+    GuestRun r;
+    if (!created_.ok()) {
+        r.status = created_.error();
+        return r;
+    }
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    wasi::Config config;
     config.args = std::move(args);
     config.args.insert(config.args.begin(), name);
     config.stdin_fd = -1;
     config.stdout_fd = fileno(out);
     config.stderr_fd = fileno(err);
-    GuestRun r;
-    r.status = host::run_command(read_file(caps_component(name)), std::move(run));
+    log_->str("");
+    r.status = imports_->run_command(read_file(caps_component(name)), std::move(config));
     r.out = read_all(out);
     r.err = read_all(err);
-    r.log = log.str();
+    r.log = log_->str();
     std::fclose(out);
     std::fclose(err);
     return r;
+}
+
+GuestRun run_guest(const std::string& name, std::vector<std::string> args,
+                   capabilities::Options options) {
+    GuestHost host(std::move(options));
+    return host.run(name, std::move(args));
 }
 
 CliRun run_cli(const std::vector<std::string>& args) {

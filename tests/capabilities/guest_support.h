@@ -23,6 +23,21 @@ struct GuestRun {
 GuestRun run_guest(const std::string& name, std::vector<std::string> args,
                    capabilities::Options options = {});
 
+// One component's host kept across runs (as `cirrus serve` keeps it across requests): the
+// backends and their connections are shared by every run.
+class GuestHost {
+public:
+    explicit GuestHost(capabilities::Options options);
+    // Whether the options were accepted (a bad link is an error here).
+    const Result<void>& created() const { return created_; }
+    GuestRun run(const std::string& name, std::vector<std::string> args);
+
+private:
+    std::shared_ptr<std::ostringstream> log_;
+    std::unique_ptr<host::ComponentImports> imports_;
+    Result<void> created_;
+};
+
 struct CliRun {
     int status = 0;
     std::string out, err;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -95,6 +96,7 @@ TEST(Secrets, SourcesAreLiteralFileOrEnvironment) {
     ASSERT_TRUE(file.ok()) << file.error().message;
     EXPECT_EQ(file->value, std::string("\xff\x00\x01", 3));
     EXPECT_TRUE(file->binary);
+    std::remove(path.c_str());
 
     ::setenv("CIRRUS_TEST_SECRET", "from-env", 1);
     auto env = parse_secret("tok=@env:CIRRUS_TEST_SECRET");

@@ -113,6 +113,8 @@ TEST(Secrets, EnvAndFileBackends) {
             .out,
         "secret tls: string cert\nsecret ../outside: not-found\n"
         "secret /etc/passwd: not-found\nsecret ..: not-found\n");
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(::testing::TempDir() + "/outside");
 }
 
 TEST(Secrets, NeverInTheLogOrInErrors) {

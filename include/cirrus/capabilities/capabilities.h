@@ -129,6 +129,9 @@ public:
     bool define(component::Linker& linker, const std::string& import_name);
     // After instantiation: lets the providers find the exports they call (keyvalue watcher).
     Result<void> bind(component::Store& store, component::Instance& instance);
+    // Calls the guest's exports for what is pending (keyvalue watcher events), on the Store's
+    // thread and never while the guest runs (`cirrus run`: after `run` returns).
+    Result<void> pump(component::Store& store);
 
 private:
     friend class Capabilities;

@@ -30,6 +30,9 @@ public:
     virtual void define(component::Linker& linker, const std::string& import_name) = 0;
     // After instantiation: the component's exports, for providers that call into the guest.
     virtual Result<void> bind(component::Store&, component::Instance&) { return {}; }
+    // Delivers what is pending for the guest (keyvalue watcher events) by calling its exports;
+    // called by the Store's owner between calls, never while the guest runs.
+    virtual Result<void> pump(component::Store&) { return {}; }
 };
 
 // A provider: one family served by one backend. Shared by every instance of a component, so

@@ -33,6 +33,8 @@ struct InstanceImports {
     Result<void> bind(component::Store& store, component::Instance& instance) {
         return capabilities->bind(store, instance);
     }
+    // Between calls: delivers pending events to the guest's exports (keyvalue watcher).
+    Result<void> pump(component::Store& store) { return capabilities->pump(store); }
 };
 
 // Made once per component: the capability backends (connections) are shared by every instance.
@@ -55,6 +57,12 @@ public:
                                                component::Linker& linker,
                                                const component::Component& component,
                                                std::vector<std::string> unserved);
+
+    // Runs a `wasi:cli/command` component (wasi::run_command) with `config` (this object's
+    // WASI settings are not used) and these capabilities: backends and their connections are
+    // the ones every run of this object shares.
+    Result<int> run_command(std::span<const uint8_t> component_bytes, wasi::Config config,
+                            std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
     const ComponentOptions& options() const { return options_; }
     capabilities::Capabilities& capabilities() { return *capabilities_; }

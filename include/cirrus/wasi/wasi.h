@@ -106,6 +106,8 @@ struct RunOptions {
         link_more;
     // Called after instantiation, before `run` (providers that call the guest's exports).
     std::function<Result<void>(component::Store&, component::Instance&)> instantiated;
+    // Called after `run` returned (delivering what the host queued for the guest's exports).
+    std::function<Result<void>(component::Store&)> finished;
 };
 
 // Runs a `wasi:cli/command` component: instantiates it with the WASI host (refusing it, with
