@@ -79,6 +79,13 @@ struct Def {
     const FuncType* func_type = nullptr;
     const ResourceType* resource = nullptr;
     ExternType ext;
+    // CanonLift, CanonLower, ResourceNew/Drop/Rep: the core function type (of the function
+    // lifted, or of the one made), its Engine::type_id, and whether parameters and results
+    // pass through memory; computed once by the decoder, not per instantiation.
+    wasm::FuncType core_type;
+    uint32_t core_type_id = 0;
+    bool params_in_memory = false;
+    bool results_in_memory = false;
 };
 
 struct ComponentData {

@@ -2,8 +2,8 @@
 // is read, each definition is checked against the index spaces built so far (as the spec
 // builds them incrementally) and appended to ComponentData::defs for instantiation. Errors are
 // Malformed (cannot be read) or Invalid (breaks a rule) and carry the byte offset.
-#include "cirrus/support/utf8.h"
 #include "abi_types.h"
+#include "cirrus/support/utf8.h"
 #include "component_data.h"
 
 #include <fmt/format.h>
@@ -78,7 +78,6 @@ public:
         if (n > remaining()) return malformed("vector length exceeds the bytes left");
         return n;
     }
-
 
 private:
     const uint8_t* begin_;
@@ -1436,6 +1435,9 @@ Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
                                               "function with an incorrect signature");
         }
         s.funcs.push_back(def.func_type);
+        def.core_type = core;
+        def.params_in_memory = sig.params_in_memory;
+        def.results_in_memory = sig.results_in_memory;
         break;
     }
     case 0x01: {
@@ -1463,7 +1465,10 @@ Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
         if (def.opts.post_return)
             return Reader::invalid_at(at, "canonical option `post-return` cannot be used on a "
                                           "lowered function");
-        s.core_funcs.push_back(wasm::FuncType{sig.params, sig.results});
+        def.core_type = wasm::FuncType{std::move(sig.params), std::move(sig.results)};
+        def.params_in_memory = sig.params_in_memory;
+        def.results_in_memory = sig.results_in_memory;
+        s.core_funcs.push_back(def.core_type);
         break;
     }
     case 0x02:
@@ -1477,12 +1482,9 @@ Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
         if (op != 0x03 && !s.local_resources.count(def.resource))
             return Reader::invalid_at(at, "resource.new and resource.rep need a resource type "
                                           "defined by this component");
-        if (op == 0x02)
-            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {VT::I32}});
-        else if (op == 0x03)
-            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {}});
-        else
-            s.core_funcs.push_back(wasm::FuncType{{VT::I32}, {VT::I32}});
+        def.core_type =
+            op == 0x03 ? wasm::FuncType{{VT::I32}, {}} : wasm::FuncType{{VT::I32}, {VT::I32}};
+        s.core_funcs.push_back(def.core_type);
         break;
     }
     case 0x07: return Reader::invalid_at(at, "resource.drop async is not supported");
@@ -1491,6 +1493,7 @@ Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
                                                   "error-context) is not supported",
                                                   op));
     }
+    def.core_type_id = engine_.type_id(def.core_type);
     d.defs.push_back(std::move(def));
     return {};
 }

@@ -159,7 +159,9 @@ namespace detail {
 
 class Instantiator {
 public:
-    explicit Instantiator(Runtime& rt) : rt_(rt) {}
+    // Replays the lookups of `replay` when given, else records them into `record` (if given).
+    Instantiator(Runtime& rt, const LookupTape* replay, LookupTape* record)
+        : rt_(rt), replay_(replay), record_(record) {}
 
     Result<Instance*> run(const ComponentData& data, RScope* parent,
                           const std::map<std::string, RItem>& args, std::string name);
@@ -167,8 +169,57 @@ public:
 private:
     void push(RScope& s, InstanceState* st, const RItem& it, const ResourceType* decl);
     void bind_instance_resources(InstanceState* st, const InstanceType* type, Instance* inst);
+    Result<wasm::Instance*> instantiate_core(RScope& s, const Def& def);
+    // The position of the entry named `name` in `list` (none: UINT32_MAX).
+    template <class List, class NameOf>
+    uint32_t lookup(const List& list, std::string_view name, NameOf name_of);
     Runtime& rt_;
+    const LookupTape* replay_;
+    LookupTape* record_;
+    size_t cursor_ = 0;
 };
+
+template <class List, class NameOf>
+uint32_t Instantiator::lookup(const List& list, std::string_view name, NameOf name_of) {
+    if (replay_ && cursor_ < replay_->positions.size()) {
+        uint32_t pos = replay_->positions[cursor_++];
+        if (pos < list.size() && name_of(list[pos]) == name) return pos;
+    }
+    uint32_t found = UINT32_MAX;
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (name_of(list[i]) == name) {
+            found = static_cast<uint32_t>(i);
+            break;
+        }
+    }
+    if (record_) record_->positions.push_back(found);
+    return found;
+}
+
+// Each import of the module comes from the export of the same name of the core instance given
+// as the argument named like the import's module; imports are passed by position.
+Result<wasm::Instance*> Instantiator::instantiate_core(RScope& s, const Def& def) {
+    const auto& module = *s.modules[def.a];
+    const auto& imports = module->imports();
+    std::vector<wasm::Extern> externs(imports.size());
+    auto export_name = [](const std::pair<std::string, wasm::Extern>& e) -> std::string_view {
+        return e.first;
+    };
+    for (size_t i = 0; i < imports.size(); ++i) {
+        const wasm::ImportDesc& imp = imports[i];
+        const CoreInst* from = nullptr;
+        for (const auto& arg : def.args) {
+            if (arg.name == imp.module) from = s.core_instances[arg.target.index];
+        }
+        uint32_t pos = from ? lookup(from->exports(), imp.name, export_name) : UINT32_MAX;
+        if (pos == UINT32_MAX)
+            return Error(ErrorKind::Unlinkable,
+                         fmt::format("{} import \"{}\" \"{}\": unknown import",
+                                     wasm::extern_kind_name(imp.type.kind), imp.module, imp.name));
+        externs[i] = from->exports()[pos].second;
+    }
+    return wasm::Linker::instantiate(rt_.store->core(), module, externs);
+}
 
 void Instantiator::push(RScope& s, InstanceState* st, const RItem& it, const ResourceType* decl) {
     switch (it.sort) {
@@ -189,12 +240,14 @@ void Instantiator::bind_instance_resources(InstanceState* st, const InstanceType
                                            Instance* inst) {
     if (!type || !inst) return;
     for (const auto& [name, et] : type->exports) {
-        for (const auto& e : inst->exports()) {
-            if (e.name != name) continue;
-            if (et.sort == Sort::Type && et.resource && e.resource)
-                st->resources[et.resource] = e.resource;
-            if (et.sort == Sort::Instance) bind_instance_resources(st, et.instance, e.instance);
-        }
+        bool resource = et.sort == Sort::Type && et.resource;
+        if (!resource && et.sort != Sort::Instance) continue;
+        uint32_t pos = lookup(inst->exports(), name,
+                              [](const Instance::Export& e) -> std::string_view { return e.name; });
+        if (pos == UINT32_MAX) continue;
+        const Instance::Export& e = inst->exports()[pos];
+        if (resource && e.resource) st->resources[et.resource] = e.resource;
+        if (et.sort == Sort::Instance) bind_instance_resources(st, et.instance, e.instance);
     }
 }
 
@@ -215,14 +268,9 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
         switch (def.op) {
         case Def::Op::CoreModule: s.modules.push_back(&data.modules[def.a]); break;
         case Def::Op::CoreInstantiate: {
-            wasm::Linker linker;
-            for (const auto& arg : def.args) {
-                for (const auto& [n, ext] : s.core_instances[arg.target.index]->exports)
-                    linker.define(arg.name, n, ext);
-            }
-            CIRRUS_TRY_ASSIGN(wasm::Instance * inst, linker.instantiate(core, *s.modules[def.a]));
+            CIRRUS_TRY_ASSIGN(wasm::Instance * inst, instantiate_core(s, def));
             auto ci = std::make_unique<detail::CoreInst>();
-            ci->exports = inst->exports();
+            ci->instance = inst;
             s.core_instances.push_back(ci.get());
             rt_.core_instances.push_back(std::move(ci));
             break;
@@ -239,7 +287,7 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
                 case Space::CoreGlobal: ext = wasm::Extern::of(s.core_globals[i]); break;
                 default: continue;
                 }
-                ci->exports.emplace_back(arg.name, ext);
+                ci->inline_exports.emplace_back(arg.name, ext);
             }
             s.core_instances.push_back(ci.get());
             rt_.core_instances.push_back(std::move(ci));
@@ -255,7 +303,7 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
                                                     "or exported as a value is not supported");
             CIRRUS_TRY_ASSIGN(Instance * inst,
                               run(*child, child_parent, child_args,
-                                  fmt::format("{}/instance{}", st->name, s.instances.size())));
+                                  st->name + "/instance" + std::to_string(s.instances.size())));
             s.instances.push_back(inst);
             break;
         }
@@ -275,8 +323,11 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             // A value type the providing instance does not hold (see extern_subtype) still
             // belongs to the type index space, never the function one.
             if (def.space == Space::Type) it.sort = Sort::Type;
-            for (const auto& e : inst->exports()) {
-                if (e.name != def.name) continue;
+            uint32_t pos =
+                lookup(inst->exports(), def.name,
+                       [](const Instance::Export& e) -> std::string_view { return e.name; });
+            if (pos != UINT32_MAX) {
+                const Instance::Export& e = inst->exports()[pos];
                 it.sort = e.sort;
                 it.func = e.func;
                 it.instance = e.instance;
@@ -286,8 +337,14 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             break;
         }
         case Def::Op::AliasCoreExport: {
-            const wasm::Extern* ext = s.core_instances[def.a]->find(def.name);
-            if (!ext) return trap(fmt::format("core export `{}` missing", def.name));
+            const auto& list = s.core_instances[def.a]->exports();
+            uint32_t pos =
+                lookup(list, def.name,
+                       [](const std::pair<std::string, wasm::Extern>& e) -> std::string_view {
+                           return e.first;
+                       });
+            if (pos == UINT32_MAX) return trap(fmt::format("core export `{}` missing", def.name));
+            const wasm::Extern* ext = &list[pos].second;
             switch (def.space) {
             case Space::CoreFunc: s.core_funcs.push_back(ext->func()); break;
             case Space::CoreTable: s.core_tables.push_back(ext->table()); break;
@@ -337,9 +394,8 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             if (def.opts.realloc) f->realloc_ = s.core_funcs[*def.opts.realloc];
             if (def.opts.post_return) f->post_return_ = s.core_funcs[*def.opts.post_return];
             f->encoding_ = def.opts.encoding;
-            FlatSignature sig = flatten_functype(*def.func_type, true);
-            f->params_in_memory_ = sig.params_in_memory;
-            f->results_in_memory_ = sig.results_in_memory;
+            f->params_in_memory_ = def.params_in_memory;
+            f->results_in_memory_ = def.results_in_memory;
             s.funcs.push_back(f.get());
             rt_.funcs.push_back(std::move(f));
             break;
@@ -347,19 +403,15 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
         case Def::Op::CanonLower: {
             wasm::Memory* mem = def.opts.memory ? s.core_memories[*def.opts.memory] : nullptr;
             wasm::Func* realloc = def.opts.realloc ? s.core_funcs[*def.opts.realloc] : nullptr;
-            s.core_funcs.push_back(rt_.lower(s.funcs[def.a], st, mem, realloc, def.opts.encoding));
+            s.core_funcs.push_back(rt_.lower(s.funcs[def.a], st, mem, realloc, def));
             break;
         }
         case Def::Op::ResourceNew:
         case Def::Op::ResourceDrop:
         case Def::Op::ResourceRep: {
-            using wasm::ValType;
             Runtime* rt = &rt_;
             const ResourceType* decl = def.resource;
             Def::Op op = def.op;
-            wasm::FuncType ft{{ValType::I32},
-                              op == Def::Op::ResourceDrop ? std::vector<ValType>{}
-                                                          : std::vector<ValType>{ValType::I32}};
             auto fn = [rt, st, decl, op](wasm::Caller&, std::span<const wasm::Value> a,
                                          std::span<wasm::Value> r) -> Result<void> {
                 ResourceImpl* impl = st->resource(decl);
@@ -383,7 +435,8 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
                 }
                 return rt->drop_handle(st, impl, x);
             };
-            s.core_funcs.push_back(core.create_host_func(std::move(ft), std::move(fn)));
+            s.core_funcs.push_back(
+                core.create_host_func(&def.core_type, def.core_type_id, std::move(fn)));
             break;
         }
         case Def::Op::Import: {
@@ -463,10 +516,22 @@ Result<void> Linker::define_instance(std::string_view as, Instance* instance) {
     return {};
 }
 
-Result<Instance*> Linker::instantiate(Store& store,
-                                      const std::shared_ptr<const Component>& component) {
-    Runtime& rt = store.runtime();
+// What an InstancePre binds the imports to: for each import name, the host function,
+// resource or instance, with the host instances (and their types) it built for them.
+struct InstancePre::Imports {
     std::map<std::string, RItem> args;
+    std::vector<std::unique_ptr<Instance>> host_instances;
+    std::vector<std::unique_ptr<InstanceType>> host_types;
+};
+
+InstancePre::InstancePre() : imports_(std::make_unique<Imports>()) {}
+InstancePre::~InstancePre() = default;
+
+Result<std::shared_ptr<const InstancePre>>
+Linker::instantiate_pre(const std::shared_ptr<const Component>& component) {
+    std::shared_ptr<InstancePre> pre(new InstancePre());
+    pre->component_ = component;
+    InstancePre::Imports& imports = *pre->imports_;
     for (const auto& [name, expected] : component->type().imports) {
         RItem it;
         ExternType provided;
@@ -485,12 +550,24 @@ Result<Instance*> Linker::instantiate(Store& store,
         } else if (expected.sort == Sort::Instance && named) {
             Instance* inst = named->instance;
             if (!inst) {
-                inst = new_instance(rt);
-                for (const auto& [fname, f] : named->funcs)
+                imports.host_instances.push_back(std::make_unique<Instance>());
+                inst = imports.host_instances.back().get();
+                auto type = std::make_unique<InstanceType>();
+                for (const auto& [fname, f] : named->funcs) {
                     inst->exports_.push_back({fname, Sort::Func, f, nullptr, nullptr});
-                for (const auto& [rname, r] : named->resources)
+                    ExternType et;
+                    et.func = &f->type();
+                    type->exports.emplace_back(fname, et);
+                }
+                for (const auto& [rname, r] : named->resources) {
                     inst->exports_.push_back({rname, Sort::Type, nullptr, nullptr, r});
-                inst->type_ = type_of_instance(rt, *inst);
+                    ExternType et;
+                    et.sort = Sort::Type;
+                    et.resource = r->decl;
+                    type->exports.emplace_back(rname, et);
+                }
+                inst->type_ = type.get();
+                imports.host_types.push_back(std::move(type));
             }
             it.sort = Sort::Instance;
             it.instance = inst;
@@ -524,11 +601,37 @@ Result<Instance*> Linker::instantiate(Store& store,
         if (!extern_subtype(provided, expected, &why))
             return Error(ErrorKind::Unlinkable,
                          fmt::format("component import `{}` has the wrong type: {}", name, why));
-        args[name] = it;
+        imports.args[name] = it;
     }
-    rt.components.push_back(component);
-    detail::Instantiator in(rt);
-    return in.run(component->data(), nullptr, args, "root");
+    return std::shared_ptr<const InstancePre>(std::move(pre));
+}
+
+Result<Instance*> InstancePre::instantiate(Store& store) const {
+    Runtime& rt = store.runtime();
+    rt.components.push_back(component_);
+    rt.pres.push_back(shared_from_this());
+    const detail::LookupTape* replay = tape_.load(std::memory_order_acquire);
+    if (replay) {
+        detail::Instantiator in(rt, replay, nullptr);
+        return in.run(component_->data(), nullptr, imports_->args, "root");
+    }
+    auto record = std::make_unique<detail::LookupTape>();
+    detail::Instantiator in(rt, nullptr, record.get());
+    auto inst = in.run(component_->data(), nullptr, imports_->args, "root");
+    if (inst.ok()) {
+        std::lock_guard lock(tape_mutex_);
+        if (!tape_owner_) {
+            tape_owner_ = std::move(record);
+            tape_.store(tape_owner_.get(), std::memory_order_release);
+        }
+    }
+    return inst;
+}
+
+Result<Instance*> Linker::instantiate(Store& store,
+                                      const std::shared_ptr<const Component>& component) {
+    CIRRUS_TRY_ASSIGN(auto pre, instantiate_pre(component));
+    return pre->instantiate(store);
 }
 
 } // namespace cirrus::component

@@ -142,11 +142,13 @@ Result<void> Runtime::drop_handle(InstanceState* inst, ResourceImpl* expected, u
 
 // The core function a component instance calls for `canon lower` of `callee`.
 wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* memory,
-                           wasm::Func* realloc, uint8_t encoding) {
+                           wasm::Func* realloc, const Def& def) {
     Runtime& rt = *this;
     const FuncType* ft = callee->type_;
-    FlatSignature sig = flatten_functype(*ft, false);
-    wasm::FuncType core{sig.params, sig.results};
+    uint8_t encoding = def.opts.encoding;
+    struct {
+        bool params_in_memory, results_in_memory;
+    } sig{def.params_in_memory, def.results_in_memory};
     bool fuse = can_fuse(callee, encoding);
     auto fn = [&rt, callee, caller, memory, realloc, encoding, ft, sig,
                fuse](wasm::Caller&, std::span<const Value> args,
@@ -206,7 +208,8 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
         for (size_t i = 0; i < flat.size() && i < results.size(); ++i) results[i] = flat[i];
         return {};
     };
-    return rt.store->core().create_host_func(std::move(core), std::move(fn));
+    // The type lives in the component's definitions, which the Runtime keeps alive.
+    return rt.store->core().create_host_func(&def.core_type, def.core_type_id, std::move(fn));
 }
 
 } // namespace detail

@@ -48,13 +48,19 @@ struct InstanceState {
 // A core instance as a component sees it: named exports (of a real module instance or of
 // an inline export list).
 struct CoreInst {
-    std::vector<std::pair<std::string, wasm::Extern>> exports;
-    const wasm::Extern* find(std::string_view name) const {
-        for (const auto& [n, e] : exports) {
-            if (n == name) return &e;
-        }
-        return nullptr;
+    const wasm::Instance* instance = nullptr;                         // a module instance
+    std::vector<std::pair<std::string, wasm::Extern>> inline_exports; // else these
+    const std::vector<std::pair<std::string, wasm::Extern>>& exports() const {
+        return instance ? instance->exports() : inline_exports;
     }
+};
+
+// The positions of the exports an instantiation looked up by name, in lookup order. Another
+// instantiation from the same InstancePre builds the same index spaces in the same order, so
+// it replays each position instead of searching (checked against the name; searched when it
+// differs).
+struct LookupTape {
+    std::vector<uint32_t> positions;
 };
 
 // The index spaces of one instantiated component.
@@ -110,12 +116,13 @@ struct Runtime {
     std::deque<std::unique_ptr<ResourceImpl>> resources;
     std::deque<std::unique_ptr<InstanceType>> instance_types;
     std::deque<std::shared_ptr<const Component>> components; // kept alive by instances
+    std::deque<std::shared_ptr<const InstancePre>> pres;     // the host instances they use
 
     Result<std::optional<Val>> call(Func* f, std::span<const Val> args);
     Result<std::optional<Val>> call_lifted(Func* f, std::span<const Val> args);
     // The host function behind `canon lower` of `callee` for a component instance.
     wasm::Func* lower(Func* callee, InstanceState* caller, wasm::Memory* memory,
-                      wasm::Func* realloc, uint8_t encoding);
+                      wasm::Func* realloc, const Def& def);
     // The fused component-to-component path (fused.cpp) for calls whose values are scalars,
     // UTF-8 strings or lists of integers: copied memory to memory without Vals.
     static bool can_fuse(const Func* callee, uint8_t caller_encoding);

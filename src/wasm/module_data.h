@@ -80,6 +80,12 @@ struct ModuleData {
     std::vector<GlobalDef> globals;   // imports first (their init is unused)
 
     std::vector<ExportDesc> exports;
+    // Export name -> position in `exports` (export names are unique).
+    struct NameHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> export_index;
     std::optional<uint32_t> start;
     std::vector<ElemSegment> elems;
     std::vector<DataSegment> datas;
@@ -91,11 +97,21 @@ struct ModuleData {
     std::string module_name;
     std::unordered_map<uint32_t, std::string> func_names;
 
-    // Initial contents of each memory (by memory index; null: copy the segments), built on
-    // the first instantiation and mapped copy-on-write into every instance.
-    mutable std::once_flag images_once;
-    mutable std::vector<std::unique_ptr<MemoryImage>> images;
-    const std::vector<std::unique_ptr<MemoryImage>>& memory_images() const;
+    // What instantiation can do ahead of time, worked out on the first one.
+    struct InitPlan {
+        // Initial contents of each memory (by memory index; null: copy the segments), mapped
+        // copy-on-write into every instance.
+        std::vector<std::unique_ptr<MemoryImage>> images;
+        // The active data segments whose memory has no image: copied at instantiation.
+        std::vector<uint32_t> copied_datas;
+        // data_dropped_ of an instance once its active segments are applied.
+        std::vector<bool> dropped_datas;
+    };
+    const InitPlan& init_plan() const;
+
+private:
+    mutable std::once_flag plan_once_;
+    mutable InitPlan plan_;
 };
 
 // Interns function types so that structurally equal types share one id across modules;

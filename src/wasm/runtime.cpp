@@ -37,12 +37,18 @@ Engine::Engine(EngineConfig config)
       memory_pool_(std::make_unique<MemoryPool>()) {}
 Engine::~Engine() = default;
 
+uint32_t Engine::type_id(const FuncType& type) const {
+    return types_->intern(type);
+}
+
 Module::Module(std::unique_ptr<ModuleData> data) : data_(std::move(data)) {}
 Module::~Module() = default;
 
 Result<std::shared_ptr<const Module>> Module::compile(const Engine& engine,
                                                       std::span<const uint8_t> bytes) {
     CIRRUS_TRY_ASSIGN(auto data, decode_module(engine, bytes));
+    for (size_t i = 0; i < data->exports.size(); ++i)
+        data->export_index.emplace(data->exports[i].name, static_cast<uint32_t>(i));
     return std::shared_ptr<const Module>(new Module(std::move(data)));
 }
 
@@ -55,13 +61,27 @@ const std::vector<ExportDesc>& Module::exports() const {
 const std::vector<CustomSection>& Module::custom_sections() const {
     return data_->customs;
 }
-const std::vector<std::unique_ptr<MemoryImage>>& ModuleData::memory_images() const {
-    std::call_once(images_once, [this] {
-        images.resize(memories.size());
+const ModuleData::InitPlan& ModuleData::init_plan() const {
+    std::call_once(plan_once_, [this] {
+        plan_.images.resize(memories.size());
         for (uint32_t i = num_imported_memories; i < memories.size(); ++i)
-            images[i] = MemoryImage::build(*this, i);
+            plan_.images[i] = MemoryImage::build(*this, i);
+        // Images only when every active segment is in one: a segment copied at instantiation
+        // may trap, and the segments after it must then not appear applied.
+        for (const DataSegment& seg : datas) {
+            if (seg.active && !plan_.images[seg.memory]) {
+                for (auto& image : plan_.images) image.reset();
+                break;
+            }
+        }
+        plan_.dropped_datas.resize(datas.size());
+        for (uint32_t i = 0; i < datas.size(); ++i) {
+            if (!datas[i].active) continue;
+            plan_.dropped_datas[i] = true;
+            if (!plan_.images[datas[i].memory]) plan_.copied_datas.push_back(i);
+        }
     });
-    return images;
+    return plan_;
 }
 
 std::string_view Module::function_name(uint32_t funcidx) const {
@@ -135,8 +155,9 @@ Result<void> Global::set(Value value) {
 // ---------------------------------------------------------------- instance
 
 std::optional<Extern> Instance::get_export(std::string_view name) const {
-    auto it = export_index_.find(std::string(name));
-    if (it == export_index_.end()) return std::nullopt;
+    const auto& index = module_->data().export_index;
+    auto it = index.find(name);
+    if (it == index.end()) return std::nullopt;
     return exports_[it->second].second;
 }
 Func* Instance::get_func(std::string_view name) const {
@@ -168,6 +189,15 @@ Func* Store::create_host_func(FuncType type, HostFunction fn) {
     f->owned_type_ = std::make_unique<FuncType>(std::move(type));
     f->type_ = f->owned_type_.get();
     f->type_id_ = engine_->types().intern(*f->type_);
+    f->host_ = std::make_unique<HostFunction>(std::move(fn));
+    funcs_.push_back(std::move(f));
+    return funcs_.back().get();
+}
+
+Func* Store::create_host_func(const FuncType* type, uint32_t type_id, HostFunction fn) {
+    auto f = std::make_unique<Func>();
+    f->type_ = type;
+    f->type_id_ = type_id;
     f->host_ = std::make_unique<HostFunction>(std::move(fn));
     funcs_.push_back(std::move(f));
     return funcs_.back().get();
@@ -329,15 +359,32 @@ void Linker::define_instance(std::string_view module, const Instance& instance) 
 Result<Instance*> Linker::instantiate(Store& store,
                                       const std::shared_ptr<const Module>& module) const {
     const ModuleData& m = module->data();
+    std::vector<Extern> imports;
+    imports.reserve(m.imports.size());
+    for (const ImportDesc& imp : m.imports) {
+        auto it = defs_.find(def_key(imp.module, imp.name));
+        if (it == defs_.end()) return unlinkable(imp, "unknown import");
+        imports.push_back(it->second);
+    }
+    return instantiate(store, module, imports);
+}
+
+Result<Instance*> Linker::instantiate(Store& store, const std::shared_ptr<const Module>& module,
+                                      std::span<const Extern> imports) {
+    const ModuleData& m = module->data();
+    if (imports.size() != m.imports.size())
+        return make_error(ErrorKind::Unlinkable,
+                          fmt::format("the module has {} imports, {} were given", m.imports.size(),
+                                      imports.size()));
     auto inst = std::make_unique<Instance>();
     inst->module_ = module;
+    inst->funcs_.reserve(m.func_types.size());
 
     // Imports, checked by kind and type (spec 4.5.3 "import matching").
     for (size_t i = 0; i < m.imports.size(); ++i) {
         const ImportDesc& imp = m.imports[i];
-        auto it = defs_.find(def_key(imp.module, imp.name));
-        if (it == defs_.end()) return unlinkable(imp, "unknown import");
-        const Extern& ext = it->second;
+        const Extern& ext = imports[i];
+        if (!ext.object) return unlinkable(imp, "no object given");
         if (ext.kind != imp.type.kind)
             return unlinkable(
                 imp, fmt::format("incompatible import type: expected a {}, found a {}",
@@ -385,19 +432,14 @@ Result<Instance*> Linker::instantiate(Store& store,
     Instance* self = inst.get();
     // Functions defined by the module, in one block (a JS engine defines tens of thousands).
     if (!m.code.empty()) {
-        auto block = std::make_unique<Func[]>(m.code.size());
-        self->funcs_.reserve(self->funcs_.size() + m.code.size());
-        for (size_t i = 0; i < m.code.size(); ++i) {
-            const FuncCode& code = m.code[i];
-            Func& f = block[i];
-            f.type_ = &m.types[code.type_index];
-            f.type_id_ = m.type_ids[code.type_index];
-            f.instance_ = self;
-            f.func_index_ = code.func_index;
-            f.code_ = &code;
+        std::vector<Func>& block = store.func_blocks_.emplace_back();
+        block.reserve(m.code.size()); // never reallocated: the instance points into it
+        for (const FuncCode& code : m.code) {
+            Func& f =
+                block.emplace_back(Func(&m.types[code.type_index], m.type_ids[code.type_index],
+                                        self, code.func_index, &code));
             self->funcs_.push_back(&f);
         }
-        store.func_blocks_.push_back(std::move(block));
     }
     for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i) {
         CIRRUS_TRY_ASSIGN(Table * t,
@@ -406,7 +448,8 @@ Result<Instance*> Linker::instantiate(Store& store,
     }
     // A defined memory starts as the module's memory image when it has one (all active data
     // segments applied ahead of time), mapped copy-on-write.
-    const auto& images = m.memory_images();
+    const ModuleData::InitPlan& plan = m.init_plan();
+    const auto& images = plan.images;
     for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i) {
         CIRRUS_TRY_ASSIGN(Memory * mem, store.create_memory(m.memories[i], images[i].get()));
         self->memories_.push_back(mem);
@@ -426,17 +469,20 @@ Result<Instance*> Linker::instantiate(Store& store,
         case ExternKind::Memory: ext = Extern::of(self->memories_[e.index]); break;
         case ExternKind::Global: ext = Extern::of(self->globals_[e.index]); break;
         }
-        self->export_index_[e.name] = self->exports_.size();
         self->exports_.emplace_back(e.name, ext);
     }
-    for (const ElemSegment& seg : m.elems) {
-        std::vector<uint64_t> items;
+    // Passive segments keep their references for table.init; active and declarative ones are
+    // dropped once instantiated, so theirs go straight into the table below.
+    self->elem_segments_.resize(m.elems.size());
+    for (size_t i = 0; i < m.elems.size(); ++i) {
+        const ElemSegment& seg = m.elems[i];
+        if (seg.mode != ElemSegment::Mode::Passive) continue;
+        auto& items = self->elem_segments_[i];
         items.reserve(seg.items.size());
         for (const ConstExpr& e : seg.items)
             items.push_back(eval_const(e, *self, self->globals_, self->funcs_));
-        self->elem_segments_.push_back(std::move(items));
     }
-    self->data_dropped_.assign(m.datas.size(), false);
+    self->data_dropped_.assign(m.datas.size(), false); // until they are applied below
     store.instances_.push_back(std::move(inst));
 
     // Element and data initialisation; a failure traps, and what was written stays.
@@ -446,33 +492,32 @@ Result<Instance*> Linker::instantiate(Store& store,
             uint32_t offset =
                 static_cast<uint32_t>(eval_const(seg.offset, *self, self->globals_, self->funcs_));
             Table* t = self->tables_[seg.table];
-            auto& items = self->elem_segments_[i];
-            if (uint64_t(offset) + items.size() > t->elements_.size()) {
+            if (uint64_t(offset) + seg.items.size() > t->elements_.size()) {
                 // The data segments must not have been applied: undo the images.
                 for (size_t j = m.num_imported_memories; j < m.memories.size(); ++j) {
                     if (images[j]) unmap_image(*self->memories_[j]);
                 }
                 return make_error(ErrorKind::Trap, "out of bounds table access");
             }
-            std::copy(items.begin(), items.end(), t->elements_.begin() + offset);
+            uint64_t* out = t->elements_.data() + offset;
+            for (const ConstExpr& e : seg.items)
+                *out++ = e.kind == ConstExpr::Kind::RefFunc
+                             ? reinterpret_cast<uintptr_t>(self->funcs_[e.index])
+                             : eval_const(e, *self, self->globals_, self->funcs_);
         }
-        if (seg.mode != ElemSegment::Mode::Passive) self->elem_segments_[i].clear();
     }
-    for (size_t i = 0; i < m.datas.size(); ++i) {
+    // Active data segments not in an image are copied in order; the first out of bounds traps.
+    for (uint32_t i : plan.copied_datas) {
         const DataSegment& seg = m.datas[i];
-        if (!seg.active) continue;
         uint32_t offset =
             static_cast<uint32_t>(eval_const(seg.offset, *self, self->globals_, self->funcs_));
-        if (images[seg.memory]) { // already in the image
-            self->data_dropped_[i] = true;
-            continue;
-        }
         Memory* mem = self->memories_[seg.memory];
         if (uint64_t(offset) + seg.size > mem->size_)
             return make_error(ErrorKind::Trap, "out of bounds memory access");
         if (seg.size) std::memcpy(mem->base_ + offset, m.bytes.data() + seg.begin, seg.size);
         self->data_dropped_[i] = true;
     }
+    self->data_dropped_ = plan.dropped_datas;
     if (m.start) {
         CIRRUS_TRY(store.call(self->funcs_[*m.start], {}));
     }

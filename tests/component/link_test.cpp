@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace cirrus::component::test {
 namespace {
 
@@ -152,6 +155,83 @@ TEST(Link, NestedShimAndStartFunction) {
                           std::vector<Val>{Val::u32(2), Val::u32(40)});
     ASSERT_TRUE(sum.ok());
     EXPECT_EQ((*sum)->as_u64(), 42u);
+}
+
+// InstancePre: imports resolved once, a fresh instance per use (as `cirrus serve` does per
+// request), each with its own memory and handle tables, from several threads at once.
+TEST(InstancePre, InstantiatesManyTimesFromOneResolution) {
+    wasm::Engine engine;
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    std::atomic<int> calls{0};
+    define_typed(linker, greet_iface, "greet", {"name"}, [&](std::string name) {
+        ++calls;
+        return "hi " + name;
+    });
+    auto pre = linker.instantiate_pre(caller);
+    ASSERT_TRUE(pre.ok()) << pre.error().to_string();
+    EXPECT_EQ((*pre)->component(), caller);
+    for (int i = 0; i < 3; ++i) {
+        Store store(engine);
+        auto inst = (*pre)->instantiate(store);
+        ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+        auto r = store.call((*inst)->get_func("run"),
+                            std::vector<Val>{Val::string("n" + std::to_string(i))});
+        ASSERT_TRUE(r.ok()) << r.error().to_string();
+        EXPECT_EQ((*r)->as_string(), "[hi n" + std::to_string(i) + "]");
+    }
+    EXPECT_EQ(calls.load(), 3);
+
+    // Threads instantiate from the same InstancePre at once, each into its own store.
+    std::vector<std::thread> threads;
+    std::atomic<int> good{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                Store store(engine);
+                auto inst = (*pre)->instantiate(store);
+                if (!inst.ok()) return;
+                std::string name = std::to_string(t) + "/" + std::to_string(i);
+                auto r = store.call((*inst)->get_func("run"), std::vector<Val>{Val::string(name)});
+                if (r.ok() && (*r)->as_string() == "[hi " + name + "]") ++good;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(good.load(), 80);
+}
+
+TEST(InstancePre, KeepsTheNestedComponentsAndStartFunctions) {
+    wasm::Engine engine;
+    auto nested = load(engine, "nested");
+    ASSERT_TRUE(nested);
+    Linker linker;
+    auto pre = linker.instantiate_pre(nested);
+    ASSERT_TRUE(pre.ok()) << pre.error().to_string();
+    for (int i = 0; i < 2; ++i) {
+        Store store(engine);
+        auto inst = (*pre)->instantiate(store);
+        ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+        auto started = store.call((*inst)->get_func("local:demo/math#started"), std::vector<Val>{});
+        ASSERT_TRUE(started.ok()) << started.error().to_string();
+        EXPECT_EQ((*started)->as_u64(), 42u);
+        auto sum = store.call((*inst)->get_func("local:demo/math#add"),
+                              std::vector<Val>{Val::u32(40), Val::u32(2)});
+        ASSERT_TRUE(sum.ok());
+        EXPECT_EQ((*sum)->as_u64(), 42u);
+    }
+}
+
+TEST(InstancePre, RefusesWhatInstantiateRefuses) {
+    wasm::Engine engine;
+    auto caller = load(engine, "caller");
+    ASSERT_TRUE(caller);
+    Linker linker;
+    auto pre = linker.instantiate_pre(caller);
+    ASSERT_FALSE(pre.ok());
+    EXPECT_EQ(pre.error().kind, ErrorKind::Unlinkable);
+    EXPECT_NE(pre.error().message.find(greet_iface), std::string::npos) << pre.error().message;
 }
 
 } // namespace

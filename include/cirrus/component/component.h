@@ -6,6 +6,8 @@
 //              instances, and the component instances, functions and handle tables.
 //   Linker     names what the host (or another component instance) provides for imports;
 //              type-checks a component's imports against it and instantiates.
+//   InstancePre  a component with its imports resolved against a Linker once; instantiates
+//              it many times (a fresh instance per request) without resolving anything again.
 //   Instance   an instantiated component: exported functions and instances by name.
 //   Func       a component function (lifted from core wasm, or defined by the host); called
 //              with Vals through Store::call, following the canonical ABI.
@@ -19,8 +21,10 @@
 #include "cirrus/support/result.h"
 #include "cirrus/wasm/engine.h"
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,11 +37,13 @@ namespace detail {
 struct ComponentData;
 struct InstanceState;
 struct Runtime;
+struct LookupTape;
 class Instantiator;
 } // namespace detail
 
 class Store;
 class Instance;
+class InstancePre;
 
 class Component {
 public:
@@ -126,6 +132,7 @@ private:
     friend struct detail::Runtime;
     friend class detail::Instantiator;
     friend class Linker;
+    friend class InstancePre;
     std::vector<Export> exports_;
     const InstanceType* type_ = nullptr;
 };
@@ -183,6 +190,12 @@ public:
     // component gives, start functions run.
     Result<Instance*> instantiate(Store& store, const std::shared_ptr<const Component>& component);
 
+    // Type-checks the component's imports against the definitions once (the same errors as
+    // instantiate); the result instantiates it as often as wanted. The Linker must outlive it
+    // and must not be given new definitions meanwhile.
+    Result<std::shared_ptr<const InstancePre>>
+    instantiate_pre(const std::shared_ptr<const Component>& component);
+
 private:
     struct Def;
     Def& def(std::string_view instance);
@@ -190,6 +203,33 @@ private:
     std::vector<std::unique_ptr<Def>> defs_;
     std::vector<std::unique_ptr<Func>> host_funcs_;
     std::vector<std::unique_ptr<ResourceImpl>> host_resources_;
+};
+
+// A component whose imports are resolved (wasmtime's InstancePre): what each import is bound
+// to is decided once, and every instantiate() only builds the instance: its core modules'
+// memories mapped from their images, functions, tables, the lifted and lowered functions.
+// The first instantiation records where each name it looks up was found, the next ones replay
+// those positions. Thread-safe: several threads may instantiate from one InstancePre at once,
+// each into its own Store; a Store keeps the InstancePre it used alive.
+class InstancePre : public std::enable_shared_from_this<InstancePre> {
+public:
+    ~InstancePre();
+    InstancePre(const InstancePre&) = delete;
+    InstancePre& operator=(const InstancePre&) = delete;
+
+    const std::shared_ptr<const Component>& component() const { return component_; }
+    // Instantiates in `store` (start functions run); traps and failures are Errors.
+    Result<Instance*> instantiate(Store& store) const;
+
+private:
+    friend class Linker;
+    struct Imports;
+    InstancePre();
+    std::shared_ptr<const Component> component_;
+    std::unique_ptr<Imports> imports_;
+    mutable std::mutex tape_mutex_;
+    mutable std::unique_ptr<detail::LookupTape> tape_owner_;
+    mutable std::atomic<const detail::LookupTape*> tape_{nullptr};
 };
 
 } // namespace cirrus::component

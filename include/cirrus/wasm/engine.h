@@ -64,6 +64,8 @@ public:
     uint64_t epoch() const { return epoch_.load(std::memory_order_relaxed); }
 
     detail::TypeRegistry& types() const { return *types_; }
+    // The engine-wide id of a function type: structurally equal types have equal ids.
+    uint32_t type_id(const FuncType& type) const;
     // Address-space reservations of freed memories, kept for the next ones.
     detail::MemoryPool& memory_pool() const { return *memory_pool_; }
 
@@ -147,6 +149,7 @@ using HostFunction = std::function<Result<void>(Caller& caller, std::span<const 
 
 class Func {
 public:
+    Func() = default;
     const FuncType& type() const { return *type_; }
     bool is_host() const { return host_ != nullptr; }
     // The instance that defines this function (null for host functions).
@@ -156,13 +159,18 @@ private:
     friend class detail::Interpreter;
     friend class Store;
     friend class Linker;
+    // A function defined by a module instance.
+    Func(const FuncType* type, uint32_t type_id, Instance* instance, uint32_t func_index,
+         const detail::FuncCode* code)
+        : type_(type), instance_(instance), code_(code), type_id_(type_id),
+          func_index_(func_index) {}
     const FuncType* type_ = nullptr;
-    uint32_t type_id_ = 0;         // canonical id from the engine's type registry
     Instance* instance_ = nullptr; // defining instance for wasm functions
-    uint32_t func_index_ = 0;      // index in the defining module
     const detail::FuncCode* code_ = nullptr;
     std::unique_ptr<HostFunction> host_;
     std::unique_ptr<FuncType> owned_type_; // host functions own their type
+    uint32_t type_id_ = 0;                 // canonical id from the engine's type registry
+    uint32_t func_index_ = 0;              // index in the defining module
 };
 
 class Memory {
@@ -248,7 +256,6 @@ private:
     std::vector<std::vector<uint64_t>> elem_segments_; // dropped segments are empty
     std::vector<bool> data_dropped_;
     std::vector<std::pair<std::string, Extern>> exports_;
-    std::unordered_map<std::string, size_t> export_index_;
 };
 
 struct StoreLimits {
@@ -267,6 +274,9 @@ public:
     const StoreLimits& limits() const { return limits_; }
 
     Func* create_host_func(FuncType type, HostFunction fn);
+    // The same with a type that outlives the store and its Engine::type_id: nothing to copy
+    // or intern per function.
+    Func* create_host_func(const FuncType* type, uint32_t type_id, HostFunction fn);
     Result<Table*> create_table(TableType type, Value init);
     Result<Memory*> create_memory(MemoryType type);
     Result<Global*> create_global(GlobalType type, Value init);
@@ -293,7 +303,7 @@ private:
     const Engine* engine_;
     StoreLimits limits_;
     std::vector<std::unique_ptr<Func>> funcs_;
-    std::vector<std::unique_ptr<Func[]>> func_blocks_; // the functions of module instances
+    std::vector<std::vector<Func>> func_blocks_; // the functions of module instances
     std::vector<std::unique_ptr<Table>> tables_;
     std::vector<std::unique_ptr<Memory>> memories_;
     std::vector<std::unique_ptr<Global>> globals_;
@@ -314,6 +324,10 @@ public:
     // allocates the module's objects in `store`, runs element and data initialisation and the
     // start function (a trap there is an Error of kind Trap; objects already written stay).
     Result<Instance*> instantiate(Store& store, const std::shared_ptr<const Module>& module) const;
+    // The same with the imports given in the module's import order, as resolved once by an
+    // embedder that instantiates the module many times (no lookups by name).
+    static Result<Instance*> instantiate(Store& store, const std::shared_ptr<const Module>& module,
+                                         std::span<const Extern> imports);
 
 private:
     static void unmap_image(Memory& mem);
