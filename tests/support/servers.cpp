@@ -257,18 +257,18 @@ Result<std::unique_ptr<Server>> make_server(ServerSpec spec) {
     return s;
 }
 
-Result<std::unique_ptr<Server>> start_redis() {
+Result<std::unique_ptr<Server>> start_redis(bool durable) {
     if (!fs::exists("/usr/bin/redis-server"))
         return fail("redis-server is not installed (scripts/setup.sh installs it)");
     CIRRUS_TRY_ASSIGN(std::string dir, make_dir("redis"));
     uint16_t port = free_port();
-    // Every acknowledged write is in the append-only file before the reply.
+    // Durable: every acknowledged write is in the append-only file before the reply.
     return make_server(
         {"redis",
          dir,
          port,
          {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
-          dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"},
+          dir, "--save", "", "--appendonly", durable ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no"},
          false});
 }
 

@@ -64,7 +64,9 @@ private:
     int pid_ = -1;
 };
 
-Result<std::unique_ptr<Server>> start_redis();
+// `durable`: the append-only file is synced on every write (what the fault tests need); false
+// for benchmarks that measure the client rather than the disk.
+Result<std::unique_ptr<Server>> start_redis(bool durable = true);
 Result<std::unique_ptr<Server>> start_nats();
 Result<std::unique_ptr<Server>> start_postgres();
 
