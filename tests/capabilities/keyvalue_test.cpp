@@ -253,3 +253,47 @@ TEST(KeyValueFaults, ServersDownFromTheStart) {
 
 } // namespace
 } // namespace cirrus::testing
+
+namespace cirrus::testing {
+namespace {
+
+TEST(KeyValueCli, OnlyTheLinkDiffersBetweenEmbeddedAndRedis) {
+    auto redis = start_redis();
+    ASSERT_TRUE(redis.ok()) << redis.error().message;
+    std::string wasm = caps_component("caps_guest");
+    std::vector<std::string> args = {"kv", "b",       "set", "k", "v", "incr", "n",
+                                     "2",  "getmany", "2",   "k", "n", "list"};
+    std::vector<std::string> embedded = {"run", wasm};
+    std::vector<std::string> real = {"run", "--link", "wasi:keyvalue=redis,url=" + (*redis)->url(),
+                                     wasm};
+    embedded.insert(embedded.end(), args.begin(), args.end());
+    real.insert(real.end(), args.begin(), args.end());
+    CliRun a = run_cli(embedded);
+    CliRun b = run_cli(real);
+    EXPECT_EQ(a.status, 0) << a.err;
+    EXPECT_EQ(b.status, 0) << b.err;
+    const std::string want =
+        "set k: ok\nincr n: 2\ngetmany: k=v n=2\nlist: 2 keys in 1 pages: k n\n";
+    EXPECT_EQ(a.out, want);
+    EXPECT_EQ(without_page_counts(b.out), without_page_counts(want));
+    // The Redis run left its data on the server: a second run sees it, an embedded one not.
+    std::vector<std::string> get = {"kv", "b", "get", "k"};
+    real.resize(4);
+    real.insert(real.end(), get.begin(), get.end());
+    embedded.resize(2);
+    embedded.insert(embedded.end(), get.begin(), get.end());
+    EXPECT_EQ(run_cli(real).out, "get k: v\n");
+    EXPECT_EQ(run_cli(embedded).out, "get k: none\n");
+}
+
+TEST(KeyValueCli, BadLinkIsAStartUpError) {
+    CliRun r = run_cli({"run", "--link", "wasi:keyvalue=postgres", caps_component("caps_guest"),
+                        "kv", "b", "list"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: --link wasi:keyvalue: unknown backend `postgres` (known: memory, "
+                     "sqlite, redis, nats)\n");
+}
+
+} // namespace
+} // namespace cirrus::testing
