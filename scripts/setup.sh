@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev libhiredis-dev libnats-dev libpq-dev
   redis-server nats-server postgresql
   rustc libstd-rust-dev-wasm32
-  wrk
+  wrk curl python3
   nodejs
 )
 

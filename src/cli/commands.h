@@ -12,5 +12,6 @@ void register_wit(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_call(CLI::App& app);
 void register_run(CLI::App& app);
+void register_serve(CLI::App& app);
 
 } // namespace cirrus::cli

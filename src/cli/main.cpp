@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     cirrus::cli::register_inspect(app);
     cirrus::cli::register_call(app);
     cirrus::cli::register_run(app);
+    cirrus::cli::register_serve(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

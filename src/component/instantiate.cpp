@@ -506,6 +506,11 @@ ResourceImpl* Linker::define_resource(std::string_view instance, std::string_vie
     return host_resources_.back().get();
 }
 
+void Linker::alias_resource(std::string_view instance, std::string_view name,
+                            ResourceImpl* resource) {
+    def(instance).resources.emplace_back(std::string(name), resource);
+}
+
 Result<void> Linker::define_instance(std::string_view as, Instance* instance) {
     if (!instance) return Error(ErrorKind::Usage, "no instance to define");
     Def& d = def(as);

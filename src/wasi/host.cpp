@@ -2,6 +2,7 @@
 // component imports, gives returned handles the resource identity the guest bound, and runs
 // `wasi:cli/command` components (run_command) with an optional deadline.
 #include "host_state.h"
+#include "http_state.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace cirrus::wasi {
@@ -37,8 +39,32 @@ const char* resource_name(Kind kind) {
     case Kind::IncomingDatagramStream: return "incoming-datagram-stream";
     case Kind::OutgoingDatagramStream: return "outgoing-datagram-stream";
     case Kind::ResolveAddressStream: return "resolve-address-stream";
+    case Kind::Fields: return "fields";
+    case Kind::IncomingRequest: return "incoming-request";
+    case Kind::OutgoingRequest: return "outgoing-request";
+    case Kind::RequestOptions: return "request-options";
+    case Kind::ResponseOutparam: return "response-outparam";
+    case Kind::IncomingResponse: return "incoming-response";
+    case Kind::IncomingBody: return "incoming-body";
+    case Kind::FutureTrailers: return "future-trailers";
+    case Kind::OutgoingResponse: return "outgoing-response";
+    case Kind::OutgoingBody: return "outgoing-body";
+    case Kind::FutureIncomingResponse: return "future-incoming-response";
     }
     return "?";
+}
+
+Waker::Waker() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+Waker::~Waker() {
+    if (fd_ >= 0) ::close(fd_);
+}
+void Waker::wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
+}
+void Waker::drain() {
+    uint64_t value;
+    [[maybe_unused]] ssize_t n = ::read(fd_, &value, sizeof value);
 }
 
 Val Call::own(Object obj) const {
@@ -107,6 +133,7 @@ std::string_view defining_interface(Kind kind) {
     case Kind::IncomingDatagramStream:
     case Kind::OutgoingDatagramStream: return "wasi:sockets/udp";
     case Kind::ResolveAddressStream: return "wasi:sockets/ip-name-lookup";
+    default: return "wasi:http/types";
     }
     return "";
 }
@@ -166,7 +193,25 @@ Result<void> Host::ready() const {
     return Error(ErrorKind::Io, state_->config_errors.front());
 }
 
-Host::~Host() = default;
+Host::~Host() {
+    reset();
+}
+
+void Host::reset() {
+    State& st = *state_;
+    for (auto& call : st.calls) abandon_client_call(*call);
+    st.calls.clear();
+    if (st.exchange && st.exchange->server) st.exchange->server->ex = nullptr;
+    st.exchange.reset();
+    st.objects.clear();
+    st.exit_status.reset();
+    st.waker->reset();
+    st.waker->drain();
+}
+
+void Host::interrupt() {
+    state_->waker->cancel();
+}
 
 std::optional<int> Host::exit_status() const {
     return state_->exit_status;
@@ -201,6 +246,11 @@ std::vector<std::string> Host::add_to_linker(Linker& linker, const Component& co
             st.kinds[r] = k;
             defined[{name, resource_name(k)}] = r;
             st.handle_resource[{name, k}] = r;
+        }
+        for (const auto& [alias, k] : iface->aliases) {
+            ResourceImpl* r = defined.at({name, resource_name(k)});
+            linker.alias_resource(name, alias, r);
+            defined[{name, alias}] = r;
         }
     }
     // A resource type the guest imports is exported by several host instances: by the

@@ -6,6 +6,7 @@
 
 #include "cirrus/wasi/wasi.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,7 +42,20 @@ enum class Kind : uint8_t {
     IncomingDatagramStream,
     OutgoingDatagramStream,
     ResolveAddressStream,
+    // wasi:http/types
+    Fields,
+    IncomingRequest,
+    OutgoingRequest,
+    RequestOptions,
+    ResponseOutparam,
+    IncomingResponse,
+    IncomingBody,
+    FutureTrailers,
+    OutgoingResponse,
+    OutgoingBody,
+    FutureIncomingResponse,
 };
+constexpr size_t kind_count = static_cast<size_t>(Kind::FutureIncomingResponse) + 1;
 const char* resource_name(Kind kind);
 
 // A host file descriptor closed with the object that owns it.
@@ -64,6 +78,68 @@ private:
 };
 
 struct NetSocket; // sockets.cpp
+// Wakes a guest blocked in a host wait (poll, blocking reads) from another thread: an HTTP
+// client thread when data arrives, the deadline watchdog when the request's time is up.
+class Waker {
+public:
+    Waker();
+    ~Waker();
+    Waker(const Waker&) = delete;
+    Waker& operator=(const Waker&) = delete;
+    void wake();
+    void drain();
+    int fd() const { return fd_; }
+    // After cancel() every wait traps, so a guest blocked in the host is stopped as a guest
+    // spinning in wasm is by the epoch deadline.
+    void cancel() {
+        cancelled_.store(true);
+        wake();
+    }
+    bool cancelled() const { return cancelled_.load(); }
+    void reset() { cancelled_.store(false); }
+
+private:
+    int fd_ = -1;
+    std::atomic<bool> cancelled_{false};
+};
+
+// When a pollable is ready, or what to wait on until it is: a descriptor becoming readable or
+// writable, a point in monotonic time, or (neither) a wake from another thread.
+struct Readiness {
+    bool ready = false;
+    int fd = -1;
+    short events = 0;
+    uint64_t deadline_ns = UINT64_MAX;
+};
+
+// A byte stream a guest reads (an HTTP body) behind an input-stream.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    enum class Status { Data, Empty, End, Failed };
+    // Never blocks: appends at most `max` bytes to `out` (Data), or says why it did not.
+    virtual Status read(std::string& out, size_t max, std::string& error) = 0;
+    virtual Readiness readiness() = 0;
+    // The wasi:http error-code of the last failure, if it has one.
+    virtual std::optional<Val> http_error() const { return std::nullopt; }
+};
+
+// A byte stream a guest writes (an HTTP body) behind an output-stream.
+class ByteSink {
+public:
+    virtual ~ByteSink() = default;
+    enum class Status { Ok, Closed, Failed };
+    // Bytes that may be written now without blocking.
+    virtual uint64_t check_write() = 0;
+    virtual Status write(std::span<const uint8_t> data, std::string& error) = 0;
+    virtual Status flush(std::string& error) = 0;
+    virtual Readiness readiness() = 0;
+    virtual std::optional<Val> http_error() const { return std::nullopt; }
+};
+
+// The wasi:http side of an object (http_types.cpp).
+struct HttpObject;
+struct ClientCall;
 
 // A host object a guest holds a handle to.
 struct Object {
@@ -94,6 +170,15 @@ struct Object {
     std::shared_ptr<NetSocket> net;
     uint32_t generation = 0;
     uint64_t permits = 0;
+    // Streams not on a descriptor: HTTP bodies.
+    std::shared_ptr<ByteSource> source;
+    std::shared_ptr<ByteSink> sink;
+    // Pollables that are not timers: asked each time whether they are ready.
+    std::function<Readiness()> check;
+    // Errors: the wasi:http error-code behind a failed body read or write.
+    std::optional<Val> http_error;
+    // Resources of wasi:http/types.
+    std::shared_ptr<HttpObject> http;
 };
 
 // A directory granted to the guest (cirrus run --dir), opened when the host is made.
@@ -126,6 +211,8 @@ struct InterfaceDef {
     std::string name; // "wasi:io/streams" (no version)
     std::vector<FuncDef> funcs;
     std::vector<Kind> resources;
+    // Second names of those resources (`type headers = fields`, `error as io-error`).
+    std::vector<std::pair<std::string, Kind>> aliases = {};
 };
 
 // An outbound socket grant with the addresses its host resolved to when the host started.
@@ -142,6 +229,13 @@ struct Host::State {
     std::optional<int> exit_status;
     component::TypeArena types;
     std::vector<InterfaceDef> interfaces;
+
+    std::shared_ptr<Waker> waker = std::make_shared<Waker>();
+    // Request-scoped wasi:http state (http_types.cpp): the incoming request being served, the
+    // response the guest set.
+    std::shared_ptr<HttpObject> exchange;
+    // Outgoing requests under way, abandoned when the host is reset.
+    std::vector<std::shared_ptr<ClientCall>> calls;
 
     std::vector<Preopen> preopens;
     std::vector<std::string> config_errors;
@@ -161,7 +255,12 @@ struct Host::State {
     ResourceImpl* resource_for(const std::string& instance, Kind kind);
 };
 
-// Builds the interface definitions (interfaces.cpp).
+// Waits until at least one of `pollables` is ready and returns their indices; traps when the
+// waker is cancelled (the guest's deadline passed).
+Result<std::vector<uint32_t>> wait_ready(Host::State& state, std::span<Object* const> pollables);
+Readiness readiness_of(const Object& pollable);
+
+// Builds the interface definitions (interfaces.cpp, http_types.cpp).
 void define_interfaces(Host::State& state);
 
 // The addresses of a grant's host: an IP literal as is, a name through the resolver.

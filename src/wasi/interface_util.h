@@ -78,6 +78,8 @@ Val stream_closed();
 // `error_errno`, when not 0, is the errno behind the failure (wasi:sockets'
 // network-error-code and wasi:filesystem's filesystem-error-code read it).
 Val stream_failed(const Call& c, std::string message, int error_errno = 0);
+// The same with the wasi:http error-code behind it (wasi:http/types.http-error-code reads it).
+Val stream_failed_http(const Call& c, std::string message, std::optional<Val> http_error);
 // A pollable that is ready now.
 Val ready_pollable(const Call& c);
 // A pollable that is ready when `fd` has one of the poll(2) `events`.
@@ -88,6 +90,7 @@ Val fd_pollable(const Call& c, int fd, short events);
 // is there now, possibly nothing; blocking, waits for at least one byte.
 Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t len, bool discard,
                                        bool blocking);
+// Streams that are HTTP bodies (Object::source) answer without a descriptor.
 // Writes all of `data` to an output stream's descriptor (waiting for room on a non-blocking
 // one).
 std::optional<Val> stream_write(const Call& c, Object* s, const std::vector<uint8_t>& data);
@@ -100,5 +103,7 @@ void add_method(InterfaceDef& iface, Types& t, Kind k, std::string_view name,
 
 // wasi:sockets (sockets.cpp).
 void define_sockets(Host::State& st, Types& t);
+// wasi:http/types and wasi:http/outgoing-handler (http_types.cpp).
+void define_http(Host::State& st, Types& t);
 
 } // namespace cirrus::wasi

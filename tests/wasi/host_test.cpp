@@ -227,7 +227,10 @@ TEST(WasiHost, ServesEvery02VersionAndNothingElse) {
                           "udp-create-socket", "ip-name-lookup"})
         EXPECT_TRUE(serves(std::string("wasi:sockets/") + i + "@0.2.12")) << i;
     EXPECT_FALSE(serves("wasi:sockets/raw@0.2.0"));
-    EXPECT_FALSE(serves("wasi:http/types@0.2.0"));
+    EXPECT_TRUE(serves("wasi:http/types@0.2.0"));
+    EXPECT_TRUE(serves("wasi:http/outgoing-handler@0.2.10"));
+    // A component exports incoming-handler; the host never provides it.
+    EXPECT_FALSE(serves("wasi:http/incoming-handler@0.2.12"));
     EXPECT_FALSE(serves("example:io/streams@0.2.0"));
 }
 

@@ -181,6 +181,9 @@ public:
     // drops an own handle of it. Returns the resource to build own/borrow types and Vals with.
     ResourceImpl* define_resource(std::string_view instance, std::string_view name,
                                   std::function<void(uint32_t rep)> dtor = {});
+    // Exports a resource defined before under a second name too, as WIT's `type headers =
+    // fields` or `use ...{error as io-error}` make an instance export one resource twice.
+    void alias_resource(std::string_view instance, std::string_view name, ResourceImpl* resource);
     // Provides a component instance's export `name` (or the whole instance when `name` is
     // empty is not allowed) as import `as`: component-to-component linking.
     Result<void> define_instance(std::string_view as, Instance* instance);

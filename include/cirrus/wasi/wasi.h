@@ -11,6 +11,7 @@
 
 #include "cirrus/component/component.h"
 #include "cirrus/support/result.h"
+#include "cirrus/wasi/http.h"
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +54,10 @@ struct Config {
         std::optional<uint16_t> port;
     };
     std::vector<SocketGrant> sockets;
+    // wasi:http/outgoing-handler: the hosts requests may go to, "HOST" (any port) or
+    // "HOST:PORT"; none by default (a request elsewhere gets the error-code
+    // HTTP-request-denied).
+    std::vector<std::string> allow_http;
 };
 
 // Parses a socket grant as given on the command line: `HOST:PORT`, `HOST:*` or `HOST` (any
@@ -83,6 +88,22 @@ public:
     // arguments must come from results of earlier calls through this function.
     Result<std::optional<component::Val>> call(std::string_view iface, std::string_view func,
                                                std::span<const component::Val> args);
+
+    // Serving one incoming request (wasi:http/incoming-handler): makes the own<incoming-request>
+    // and own<response-outparam> to pass to `handle`, for the component whose imports were
+    // added with add_to_linker. `exchange` must outlive the call of `handle`.
+    Result<std::vector<component::Val>> incoming_request(HttpRequestHead head,
+                                                         HttpExchange& exchange);
+    // After `handle` returned (or trapped): what the guest did with the response. Detaches the
+    // exchange: nothing more is read from or written to it.
+    HttpOutcome finish_incoming_request();
+
+    // Makes the host ready for the next instance: drops every host object the last one left
+    // (handles are per instance), the exit status and the interruption.
+    void reset();
+    // Stops the guest's current and future waits in the host (poll, blocking reads and
+    // writes) with a trap; thread-safe. The epoch deadline stops it in wasm code.
+    void interrupt();
 
     struct State;
 
