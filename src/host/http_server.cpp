@@ -55,6 +55,8 @@ struct Worker {
     component::Linker linker;
     std::unique_ptr<InstanceImports> imports;
     wasi::Host* host = nullptr;
+    // The component with its imports resolved against `linker`, instantiated per request.
+    std::shared_ptr<const component::InstancePre> pre;
     // For the watchdog: the request's deadline and store, while one runs.
     std::mutex m;
     component::Store* store = nullptr;
@@ -202,7 +204,7 @@ struct Session : std::enable_shared_from_this<Session>, wasi::HttpExchange {
             w.fired = false;
         }
         Result<std::optional<component::Val>> result = Error(ErrorKind::Other, "not run");
-        auto inst = w.linker.instantiate(store, server.component);
+        auto inst = w.pre->instantiate(store);
         if (!inst.ok()) {
             result = std::move(inst).error();
         } else if (auto bound = w.imports->bind(store, **inst); !bound.ok()) {
@@ -558,6 +560,12 @@ void HttpServer::run(bool handle_signals) {
             }
             w.imports = std::move(*imports);
             w.host = w.imports->wasi.get();
+            auto pre = w.linker.instantiate_pre(s.component);
+            if (!pre.ok()) {
+                s.log(fmt::format("worker: {}", pre.error().to_string()));
+                return;
+            }
+            w.pre = std::move(*pre);
             {
                 std::lock_guard lock(s.workers_m);
                 s.workers.push_back(&w);
