@@ -238,6 +238,9 @@ private:
     Result<wasm::ExternType> core_extern_of(Scope& s, SortIdx si);
     Result<void> add_name(const Reader& r, std::set<std::string>& names, const std::string& name,
                           size_t at, const char* what);
+    Result<void> check_annotated(const std::string& name, const ExternType& et,
+                                 const std::vector<std::pair<std::string, ExternType>>& space,
+                                 size_t at) const;
 
     // External visibility (Explainer "Type checking"): named types and handles of resources
     // that were not imported or exported.
@@ -336,10 +339,25 @@ Result<std::string> Decoder::extern_name(Reader& r) {
     return name;
 }
 
+// A name as the strong-uniqueness rule compares it (Explainer "Name Uniqueness"): lower case,
+// `[method]l.l` and `[static]l.l` become `l`, and any annotation but `[constructor]` is dropped.
+std::string canonical_name(std::string_view name) {
+    std::string n = lower_ascii(name);
+    for (std::string_view prefix : {"[method]", "[static]"}) {
+        if (!std::string_view(n).starts_with(prefix)) continue;
+        std::string rest = n.substr(prefix.size());
+        size_t dot = rest.find('.');
+        if (dot != std::string::npos && rest.substr(0, dot) == rest.substr(dot + 1))
+            return rest.substr(0, dot);
+        return rest;
+    }
+    return n;
+}
+
 Result<void> Decoder::add_name(const Reader&, std::set<std::string>& names, const std::string& name,
                                size_t at, const char* what) {
-    // Strongly unique: no two names may differ only in case.
-    if (!names.insert(lower_ascii(name)).second)
+    // Strongly unique: no two names may be the same once canonicalized.
+    if (!names.insert(canonical_name(name)).second)
         return Reader::invalid_at(
             at, fmt::format("{} name `{}` conflicts with a previous name", what, name));
     return {};
@@ -722,6 +740,76 @@ void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* d
     }
 }
 
+// The type rules of annotated names (Explainer "Import and Export Definitions", Binary.md):
+// `[constructor]R` returns `(own $R)` or `(result (own $R) (error E)?)`, `[method]R.m` takes a
+// first `(param "self" (borrow $R))`, and `[static]R.m` needs `R`; where `$R` is the resource
+// type imported or exported as `R` in the same namespace (`space`: the imports so far for an
+// import, the exports so far for an export).
+Result<void> Decoder::check_annotated(const std::string& name, const ExternType& et,
+                                      const std::vector<std::pair<std::string, ExternType>>& space,
+                                      size_t at) const {
+    std::string_view n = name;
+    enum { Constructor, Method, Static } kind;
+    std::string_view rest;
+    if (n.starts_with("[constructor]")) {
+        kind = Constructor;
+        rest = n.substr(13);
+    } else if (n.starts_with("[method]")) {
+        kind = Method;
+        rest = n.substr(8);
+    } else if (n.starts_with("[static]")) {
+        kind = Static;
+        rest = n.substr(8);
+    } else {
+        return {};
+    }
+    std::string resource_name(kind == Constructor ? rest : rest.substr(0, rest.find('.')));
+    auto bad = [&](std::string why) {
+        return Reader::invalid_at(at, fmt::format("`{}`: {}", name, why));
+    };
+    if (et.sort != Sort::Func) return bad("is not a func");
+    const ResourceType* expected = nullptr;
+    for (const auto& [other, oet] : space) {
+        if (other == resource_name && oet.sort == Sort::Type && oet.resource)
+            expected = oet.resource;
+    }
+    auto handle_named = [&](const ValType* handle) -> Result<void> {
+        if (!expected)
+            return bad(fmt::format("resource used in function does not have a name in this "
+                                   "context (no resource `{}`)",
+                                   resource_name));
+        if (handle->resource != expected)
+            return bad(
+                fmt::format("function does not match expected resource name `{}`", resource_name));
+        return {};
+    };
+    const FuncType* f = et.func;
+    switch (kind) {
+    case Constructor: {
+        if (!f->result) return bad("a constructor should return one value");
+        const ValType* r = f->result;
+        if (r->kind == TypeKind::Result && r->element) r = r->element;
+        if (r->kind != TypeKind::Own)
+            return bad("function should return `(own $T)` or `(result (own $T))`");
+        return handle_named(r);
+    }
+    case Method: {
+        if (f->params.empty()) return bad("a method should have at least one argument");
+        if (f->params[0].first != "self") return bad("should have a first argument called `self`");
+        if (f->params[0].second->kind != TypeKind::Borrow)
+            return bad("should take a first argument of `(borrow $T)`");
+        return handle_named(f->params[0].second);
+    }
+    case Static:
+        if (!expected)
+            return bad(fmt::format("static resource name is not known in this context (no "
+                                   "resource `{}`)",
+                                   resource_name));
+        return {};
+    }
+    return {};
+}
+
 Result<ExternType> Decoder::extern_type(Reader& r, Scope& s, const std::string& name) {
     size_t at = r.offset();
     CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
@@ -831,6 +919,7 @@ Result<void> Decoder::type_decl(Reader& r, Scope& scope, bool allow_import) {
         CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
         CIRRUS_TRY(add_name(r, scope.export_names, name, nat, "export"));
         CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, scope, name));
+        CIRRUS_TRY(check_annotated(name, et, scope.exports, nat));
         scope.exports.emplace_back(name, et);
         push_extern(scope, et, nullptr, nullptr);
         return {};
@@ -1178,6 +1267,14 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
             CIRRUS_TRY(add_name(r, names, name, nat, "instance export"));
             CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
             CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, nat));
+            // A synthesized instance type follows the rules of annotated names too, and its
+            // exports name no new types: the resources an annotated function uses must have a
+            // name outside it.
+            CIRRUS_TRY(check_annotated(name, et, it.exports, nat));
+            if (et.sort == Sort::Func && name.starts_with('[') && !func_visible(et.func))
+                return Reader::invalid_at(nat, fmt::format("`{}`: resource used in function does "
+                                                           "not have a name in this context",
+                                                           name));
             it.exports.emplace_back(name, et);
             def.args.push_back({name, si});
         }
@@ -1505,6 +1602,7 @@ Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
     size_t tat = r.offset();
     CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, s, name));
     if (d) CIRRUS_TRY(check_visible(et, "import", tat));
+    CIRRUS_TRY(check_annotated(name, et, s.imports, nat));
     s.imports.emplace_back(name, et);
     Def def;
     def.op = Def::Op::Import;
@@ -1541,6 +1639,7 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
         et.value_type = types_->val(std::move(named));
     }
     CIRRUS_TRY(check_visible(et, "export", nat));
+    CIRRUS_TRY(check_annotated(name, et, s.exports, nat));
     if (et.sort == Sort::Type && et.resource && et.resource->name.empty()) {
         // A resource defined here takes the name it is first exported under (for messages and
         // WIT); the arena owns it and nothing has read the name yet.
