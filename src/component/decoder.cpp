@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <map>
 #include <set>
 
@@ -166,26 +168,85 @@ bool valid_label(std::string_view s) {
     }
 }
 
+// words ::= first-word ('-' word)*: lower-case letters and digits, starting with a letter (the
+// namespace and package of an interface name).
+bool valid_words(std::string_view s) {
+    if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+    bool fragment_empty = false;
+    for (char c : s) {
+        if (c == '-') {
+            if (fragment_empty) return false;
+            fragment_empty = true;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            fragment_empty = false;
+        } else {
+            return false;
+        }
+    }
+    return !fragment_empty;
+}
+
+// A Semantic Versioning 2.0 version: MAJOR.MINOR.PATCH, numbers without leading zeros, then an
+// optional `-pre.release` and `+build`, dot-separated non-empty identifiers of [0-9A-Za-z-]
+// (numeric pre-release identifiers without leading zeros).
+bool valid_semver(std::string_view v) {
+    auto number = [](std::string_view n) {
+        if (n.empty() || n.size() > 20) return false;
+        if (n.size() > 1 && n[0] == '0') return false;
+        return std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    auto identifiers = [](std::string_view ids, bool pre) {
+        size_t start = 0;
+        while (true) {
+            size_t dot = ids.find('.', start);
+            std::string_view id = ids.substr(start, dot - start);
+            if (id.empty()) return false;
+            bool numeric = true;
+            for (char c : id) {
+                bool digit = c >= '0' && c <= '9';
+                if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-')
+                    return false;
+                numeric = numeric && digit;
+            }
+            if (pre && numeric && id.size() > 1 && id[0] == '0') return false;
+            if (dot == std::string_view::npos) return true;
+            start = dot + 1;
+        }
+    };
+    size_t plus = v.find('+');
+    if (plus != std::string_view::npos) {
+        if (!identifiers(v.substr(plus + 1), false)) return false;
+        v = v.substr(0, plus);
+    }
+    size_t dash = v.find('-');
+    if (dash != std::string_view::npos) {
+        if (!identifiers(v.substr(dash + 1), true)) return false;
+        v = v.substr(0, dash);
+    }
+    size_t d1 = v.find('.');
+    if (d1 == std::string_view::npos) return false;
+    size_t d2 = v.find('.', d1 + 1);
+    if (d2 == std::string_view::npos) return false;
+    return number(v.substr(0, d1)) && number(v.substr(d1 + 1, d2 - d1 - 1)) &&
+           number(v.substr(d2 + 1));
+}
+
 // An extern name: a kebab label, `[constructor]r`, `[method]r.f`, `[static]r.f`, or an
-// interface name `ns:pkg/iface@version`.
+// interface name `namespace:package/interface@version` (namespace and package are `words`, the
+// interface a label, the version optional; nested namespaces and projections are future syntax
+// and not accepted).
 bool valid_extern_name(std::string_view s) {
     if (s.find(':') != std::string_view::npos) {
         size_t colon = s.find(':');
         size_t slash = s.find('/', colon);
         if (slash == std::string_view::npos) return false;
-        if (!valid_label(s.substr(0, colon))) return false;
-        std::string_view rest = s.substr(slash + 1);
-        std::string_view iface = rest.substr(0, rest.find('@'));
         std::string_view pkg = s.substr(colon + 1, slash - colon - 1);
-        // Nested package paths (`a:b:c/d`) are allowed by the grammar; check each segment.
-        size_t start = 0;
-        while (true) {
-            size_t c2 = pkg.find(':', start);
-            if (!valid_label(pkg.substr(start, c2 - start))) return false;
-            if (c2 == std::string_view::npos) break;
-            start = c2 + 1;
-        }
-        return valid_label(iface);
+        if (!valid_words(s.substr(0, colon)) || !valid_words(pkg)) return false;
+        std::string_view rest = s.substr(slash + 1);
+        size_t at = rest.find('@');
+        std::string_view iface = rest.substr(0, at);
+        if (iface.starts_with('%') || !valid_label(iface)) return false;
+        return at == std::string_view::npos || valid_semver(rest.substr(at + 1));
     }
     for (std::string_view prefix : {"[constructor]", "[method]", "[static]"}) {
         if (s.starts_with(prefix)) {
@@ -219,7 +280,15 @@ private:
     Result<CoreTypeEntry> core_type(Reader& r, Scope& s);
     Result<wasm::ValType> core_val_type(Reader& r);
     Result<wasm::ExternType> core_extern_type(Reader& r, const std::vector<CoreTypeEntry>& types);
-    Result<std::string> extern_name(Reader& r);
+    // An extern name and its attributes; `implements` is the interface an instance implements
+    // (empty: none).
+    struct NameAttrs {
+        std::string implements;
+        size_t implements_at = 0;
+    };
+    Result<std::string> extern_name(Reader& r, NameAttrs* attrs = nullptr);
+    Result<void> check_implements(const std::string& name, const NameAttrs& attrs,
+                                  const ExternType& et) const;
 
     // Sections
     Result<void> core_instance(Reader& r, Scope& s, ComponentData& d);
@@ -316,11 +385,13 @@ Result<void> Decoder::check_visible(const ExternType& et, const char* how, size_
     return {};
 }
 
-Result<std::string> Decoder::extern_name(Reader& r) {
+Result<std::string> Decoder::extern_name(Reader& r, NameAttrs* attrs) {
     size_t at = r.offset();
     CIRRUS_TRY_ASSIGN(uint8_t tag, r.byte());
     if (tag > 0x02) return Reader::malformed_at(at, fmt::format("invalid name tag 0x{:x}", tag));
     CIRRUS_TRY_ASSIGN(std::string name, r.name());
+    if (!valid_extern_name(name))
+        return Reader::invalid_at(at, fmt::format("`{}` is not a valid extern name", name));
     if (tag == 0x02) {
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
         std::set<uint8_t> seen;
@@ -331,12 +402,53 @@ Result<std::string> Decoder::extern_name(Reader& r) {
                 return Reader::malformed_at(aat, fmt::format("invalid attribute 0x{:x}", kind));
             if (!seen.insert(kind).second)
                 return Reader::invalid_at(aat, "duplicate name attribute");
-            CIRRUS_TRY(r.name());
+            CIRRUS_TRY_ASSIGN(std::string value, r.name());
+            if (kind == 0x00) {
+                // implements: an interface name (checked against the extern once its type is
+                // known).
+                if (value.empty() || value.find(':') == std::string::npos ||
+                    !valid_extern_name(value))
+                    return Reader::invalid_at(
+                        aat, fmt::format("`implements` value `{}` is not a valid name: it must "
+                                         "be an interface name",
+                                         value));
+                if (attrs) {
+                    attrs->implements = value;
+                    attrs->implements_at = aat;
+                }
+            } else if (kind == 0x01) {
+                // versionsuffix: the name carries a canonical version, and the two together
+                // are a valid semver.
+                size_t vat = name.find('@');
+                std::string_view canon = vat == std::string::npos
+                                             ? std::string_view()
+                                             : std::string_view(name).substr(vat + 1);
+                bool canonical = !canon.empty() &&
+                                 std::count(canon.begin(), canon.end(), '.') < 2 &&
+                                 canon.find_first_not_of("0123456789.") == std::string_view::npos;
+                if (!canonical || !valid_semver(std::string(canon) + value))
+                    return Reader::invalid_at(
+                        aat, fmt::format("version suffix `{}` does not complete the version of "
+                                         "`{}` to a valid semver",
+                                         value, name));
+            }
         }
     }
-    if (!valid_extern_name(name))
-        return Reader::invalid_at(at, fmt::format("`{}` is not a valid extern name", name));
     return name;
+}
+
+// implements: only on instances, and only with a plain name (Binary.md).
+Result<void> Decoder::check_implements(const std::string& name, const NameAttrs& attrs,
+                                       const ExternType& et) const {
+    if (attrs.implements.empty()) return {};
+    if (et.sort != Sort::Instance)
+        return Reader::invalid_at(
+            attrs.implements_at,
+            fmt::format("`{}`: only instances can have an `implements`", name));
+    if (name.find(':') != std::string::npos || name.starts_with('['))
+        return Reader::invalid_at(attrs.implements_at,
+                                  fmt::format("name `{}` is not valid with `implements`", name));
+    return {};
 }
 
 // A name as the strong-uniqueness rule compares it (Explainer "Name Uniqueness"): lower case,
@@ -916,9 +1028,11 @@ Result<void> Decoder::type_decl(Reader& r, Scope& scope, bool allow_import) {
     }
     case 0x04: {
         size_t nat = r.offset();
-        CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+        NameAttrs attrs;
+        CIRRUS_TRY_ASSIGN(std::string name, extern_name(r, &attrs));
         CIRRUS_TRY(add_name(r, scope.export_names, name, nat, "export"));
         CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, scope, name));
+        CIRRUS_TRY(check_implements(name, attrs, et));
         CIRRUS_TRY(check_annotated(name, et, scope.exports, nat));
         scope.exports.emplace_back(name, et);
         push_extern(scope, et, nullptr, nullptr);
@@ -1263,10 +1377,12 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
         std::set<std::string> names;
         for (uint32_t i = 0; i < n; ++i) {
             size_t nat = r.offset();
-            CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+            NameAttrs attrs;
+            CIRRUS_TRY_ASSIGN(std::string name, extern_name(r, &attrs));
             CIRRUS_TRY(add_name(r, names, name, nat, "instance export"));
             CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
             CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, nat));
+            CIRRUS_TRY(check_implements(name, attrs, et));
             // A synthesized instance type follows the rules of annotated names too, and its
             // exports name no new types: the resources an annotated function uses must have a
             // name outside it.
@@ -1597,10 +1713,12 @@ Result<void> Decoder::canon(Reader& r, Scope& s, ComponentData& d) {
 
 Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
     size_t nat = r.offset();
-    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+    NameAttrs attrs;
+    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r, &attrs));
     CIRRUS_TRY(add_name(r, s.import_names, name, nat, "import"));
     size_t tat = r.offset();
     CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, s, name));
+    CIRRUS_TRY(check_implements(name, attrs, et));
     if (d) CIRRUS_TRY(check_visible(et, "import", tat));
     CIRRUS_TRY(check_annotated(name, et, s.imports, nat));
     s.imports.emplace_back(name, et);
@@ -1615,7 +1733,8 @@ Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
 
 Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
     size_t nat = r.offset();
-    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r));
+    NameAttrs attrs;
+    CIRRUS_TRY_ASSIGN(std::string name, extern_name(r, &attrs));
     CIRRUS_TRY(add_name(r, s.export_names, name, nat, "export"));
     CIRRUS_TRY_ASSIGN(SortIdx si, sort_idx(r, s, false));
     CIRRUS_TRY_ASSIGN(ExternType et, extern_of(r, s, si, nat));
@@ -1639,6 +1758,7 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
         et.value_type = types_->val(std::move(named));
     }
     CIRRUS_TRY(check_visible(et, "export", nat));
+    CIRRUS_TRY(check_implements(name, attrs, et));
     CIRRUS_TRY(check_annotated(name, et, s.exports, nat));
     if (et.sort == Sort::Type && et.resource && et.resource->name.empty()) {
         // A resource defined here takes the name it is first exported under (for messages and
