@@ -525,7 +525,11 @@ Result<wasm::ExternType> Decoder::core_extern_type(Reader& r,
     }
     case 0x02: {
         et.kind = wasm::ExternKind::Memory;
+        size_t lat = r.offset();
         CIRRUS_TRY_ASSIGN(et.memory.limits, read_limits(r));
+        // 32-bit memories: at most 65536 pages of 64 KiB (as the core validator says).
+        if (et.memory.limits.min > 65536 || (et.memory.limits.max && *et.memory.limits.max > 65536))
+            return Reader::invalid_at(lat, "memory size must be at most 65536 pages (4 GiB)");
         return et;
     }
     case 0x03: {
@@ -564,13 +568,18 @@ Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
         CoreModuleType mt;
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
         std::set<std::string> export_names;
+        std::set<std::pair<std::string, std::string>> import_names;
         for (uint32_t i = 0; i < n; ++i) {
             size_t dat = r.offset();
             CIRRUS_TRY_ASSIGN(uint8_t kind, r.byte());
             switch (kind) {
             case 0x00: {
-                CIRRUS_TRY(r.name());
-                CIRRUS_TRY(r.name());
+                // Two-level import names must differ as the one-level names they mangle to.
+                CIRRUS_TRY_ASSIGN(std::string module, r.name());
+                CIRRUS_TRY_ASSIGN(std::string name, r.name());
+                if (!import_names.insert({module, name}).second)
+                    return Reader::invalid_at(
+                        dat, fmt::format("duplicate import name `{}:{}`", module, name));
                 CIRRUS_TRY(core_extern_type(r, inner));
                 ++mt.import_count;
                 break;
@@ -1812,6 +1821,14 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
                 Error e = std::move(compiled).error();
                 e.message = fmt::format("core module at offset 0x{:x}: {}", body_at, e.message);
                 return e;
+            }
+            // A component's core modules may not import one two-level name twice.
+            std::set<std::pair<std::string, std::string>> seen;
+            for (const auto& imp : compiled.value()->imports()) {
+                if (!seen.insert({imp.module, imp.name}).second)
+                    return Reader::invalid_at(
+                        body_at, fmt::format("core module: duplicate import name `{}:{}`",
+                                             imp.module, imp.name));
             }
             data.modules.push_back(std::move(compiled).value());
             scope.modules.push_back(data.modules.back().get());
