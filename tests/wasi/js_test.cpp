@@ -2,25 +2,23 @@
 // run on the WASI host unmodified: the command of tests/guests/js/command prints, reads its
 // arguments and environment, writes stderr and exits with a status; the HTTP handler of
 // tests/guests/js/http decodes, validates and instantiates.
-//
-// Every StarlingMonkey component imports wasi:http/types and wasi:http/outgoing-handler, even
-// a command that never makes a request. Where the host does not serve them, these tests
-// link functions that trap in their place: the command must run without calling any.
+// Every StarlingMonkey component imports wasi:http/types and wasi:http/outgoing-handler (even
+// a command that never makes a request), filesystem, terminal and random: the host serves all.
 #include "cirrus/wasi/wasi.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <sys/wait.h>
+#include <tuple>
 
 namespace cirrus::wasi {
 namespace {
 
-using component::Sort;
 
 std::vector<uint8_t> read_guest(const std::string& name) {
     std::string path = std::string(CIRRUS_GUEST_DIR) + "/" + name + ".wasm";
@@ -36,29 +34,6 @@ std::string read_all(FILE* f) {
     size_t n;
     while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
     return s;
-}
-
-// Links every import `host` does not serve to functions that trap when called.
-void link_unserved_as_traps(component::Linker& linker, const component::Component& comp,
-                            const std::vector<std::string>& unserved) {
-    for (const auto& [name, ext] : comp.type().imports) {
-        if (ext.sort != Sort::Instance ||
-            std::find(unserved.begin(), unserved.end(), name) == unserved.end())
-            continue;
-        ASSERT_TRUE(name.starts_with("wasi:http/")) << "unexpected unserved import " << name;
-        for (const auto& [export_name, et] : ext.instance->exports) {
-            if (et.sort == Sort::Func) {
-                std::string what = name + "#" + export_name;
-                linker.define_func(name, export_name, et.func,
-                                   [what](component::CallContext&, std::span<const component::Val>)
-                                       -> Result<std::optional<component::Val>> {
-                                       return Error(ErrorKind::Trap, "not linked: " + what);
-                                   });
-            } else if (et.sort == Sort::Type && et.resource) {
-                linker.define_resource(name, export_name);
-            }
-        }
-    }
 }
 
 struct Outcome {
@@ -94,7 +69,11 @@ Outcome run_js_command(std::vector<std::string> args,
     config.stderr_fd = fileno(err);
     Host host(std::move(config));
     component::Linker linker;
-    link_unserved_as_traps(linker, **comp, host.add_to_linker(linker, **comp));
+    auto unserved = host.add_to_linker(linker, **comp);
+    if (!unserved.empty()) {
+        o.status = Error(ErrorKind::Unlinkable, "unserved import " + unserved.front());
+        return o;
+    }
     component::Store store(engine());
     auto inst = linker.instantiate(store, *comp);
     if (!inst.ok()) {
@@ -150,6 +129,37 @@ TEST(JsCommand, EngineWorkloadMatchesV8) {
     EXPECT_EQ(o.err, "");
 }
 
+// As a user runs it: `cirrus run`, the guest's stdout, stderr and exit status are the process's.
+std::tuple<int, std::string, std::string> cirrus_run(const std::string& args) {
+    std::string err_path = ::testing::TempDir() + "cirrus-js-run-stderr";
+    std::string cmd = std::string(CIRRUS_BIN) + " run " + args + " 2>" + err_path;
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    int st = pclose(p);
+    std::ifstream in(err_path);
+    std::string err{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out, err};
+}
+
+TEST(JsCommand, RunsUnderCirrusRun) {
+    std::string path = std::string(CIRRUS_GUEST_DIR) + "/js_command.wasm";
+    auto [status, out, err] = cirrus_run("--env GREETING=hi " + path + " one two");
+    EXPECT_EQ(status, 0) << err;
+    EXPECT_EQ(out, "hello from JavaScript\n"
+                   "argc=3 args=[\"one\",\"two\"]\n"
+                   "env GREETING=hi\n"
+                   "work {\"lengths\":[[3,2]],\"fact\":\"15511210043330985984000000\","
+                   "\"digits\":[12345,678]}\n");
+    EXPECT_EQ(err, "js-command: a line on stderr\n");
+
+    auto [fail_status, fail_out, fail_err] = cirrus_run(path + " --fail");
+    EXPECT_EQ(fail_status, 1);
+    EXPECT_EQ(fail_err, "js-command: a line on stderr\njs-command: failing as asked\n");
+}
+
 TEST(JsHttp, DecodesValidatesAndInstantiates) {
     wasm::Engine engine;
     auto comp = component::Component::compile(engine, read_guest("js_http"));
@@ -159,7 +169,7 @@ TEST(JsHttp, DecodesValidatesAndInstantiates) {
     EXPECT_EQ(exports[0].first, "wasi:http/incoming-handler@0.2.10");
     Host host(Config{});
     component::Linker linker;
-    link_unserved_as_traps(linker, **comp, host.add_to_linker(linker, **comp));
+    EXPECT_EQ(host.add_to_linker(linker, **comp), std::vector<std::string>{});
     component::Store store(engine);
     auto inst = linker.instantiate(store, *comp);
     ASSERT_TRUE(inst.ok()) << inst.error().to_string();
