@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -412,7 +413,8 @@ Family keyvalue_family() {
         return more;
     };
     f.backends = {
-        {"memory", with({}), "in the host's memory (the embedded default)"},
+        {"memory", with({"max_bytes"}),
+         "in the host's memory (the embedded default), at most max_bytes (default 256 MiB)"},
         {"sqlite", with({"path"}), "a SQLite database file PATH"},
         {"redis", with({"url"}), "a Redis server, url=redis://HOST:PORT[/DB]"},
         {"nats", with({"url", "create"}),
@@ -422,7 +424,13 @@ Family keyvalue_family() {
     f.make = [](const Link& link, const Options& o) -> Result<std::unique_ptr<Provider>> {
         std::unique_ptr<kv::Backend> backend;
         if (link.backend == "memory") {
-            backend = kv::make_memory();
+            uint64_t max = uint64_t{256} << 20;
+            if (auto m = link.setting("max_bytes")) {
+                auto [end, ec] = std::from_chars(m->data(), m->data() + m->size(), max);
+                if (ec != std::errc() || end != m->data() + m->size() || m->empty())
+                    return Error(ErrorKind::Usage, "max_bytes= takes a number of bytes");
+            }
+            backend = kv::make_memory(static_cast<size_t>(max));
         } else if (link.backend == "sqlite") {
             auto path = link.setting("path");
             if (!path || path->empty())

@@ -17,6 +17,11 @@ namespace {
 using capabilities::Options;
 using capabilities::parse_link;
 
+bool Capabilities_create_ok(const std::string& link) {
+    auto l = parse_link(link);
+    return l.ok() && capabilities::Capabilities::create(Options{"c", {*l}, {}, {}, {}, {}}).ok();
+}
+
 Options linked(const std::string& link) {
     Options o;
     if (!link.empty()) {
@@ -150,6 +155,32 @@ TEST(KeyValue, BucketsOutsideTheAllowListAreNoSuchStore) {
     EXPECT_EQ(run_guest("caps_guest", {"kv", "sessions", "get", "a"}, o).out, "get a: none\n");
     EXPECT_EQ(run_guest("caps_guest", {"kv", "secret-stuff", "get", "a"}, o).out,
               "open: error no-such-store\n");
+}
+
+TEST(KeyValue, TheMemoryStoreHasALimit) {
+    // 20 bytes: "a"+"123456789" and "b"+"123456789" fit, "c"+"1" does not; replacing a's value
+    // by a shorter one frees one byte only, not enough; deleting b frees its ten.
+    Options o = linked("wasi:keyvalue=memory,max_bytes=20");
+    GuestRun r = run_guest("caps_guest", {"kv", "m",         "set", "a",         "123456789", "set",
+                                          "b",  "123456789", "set", "c",         "1",         "set",
+                                          "a",  "12345678",  "set", "c",         "1",         "del",
+                                          "b",  "set",       "c",   "123456789", "get",       "c"},
+                           o);
+    EXPECT_EQ(r.out, "set a: ok\nset b: ok\n"
+                     "set: error other: the memory store is full (20 bytes at most)\n"
+                     "set a: ok\n"
+                     "set: error other: the memory store is full (20 bytes at most)\n"
+                     "del b: ok\nset c: ok\nget c: 123456789\n");
+    EXPECT_FALSE(Capabilities_create_ok("wasi:keyvalue=memory,max_bytes=lots"));
+}
+
+TEST(KeyValue, RedisBucketNamesCannotReachIntoOtherBuckets) {
+    auto redis = start_redis();
+    ASSERT_TRUE(redis.ok()) << redis.error().message;
+    Options o = linked("wasi:keyvalue=redis,url=" + (*redis)->url());
+    EXPECT_EQ(run_guest("caps_guest", {"kv", "a", "set", "b:c", "secret"}, o).out, "set b:c: ok\n");
+    EXPECT_EQ(run_guest("caps_guest", {"kv", "a:b", "get", "c"}, o).out,
+              "open: error other: Redis bucket names may not contain `:`\n");
 }
 
 TEST(KeyValue, NatsBucketNamesAndMissingBuckets) {

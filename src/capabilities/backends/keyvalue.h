@@ -55,7 +55,8 @@ public:
 // The counter in `text` plus `delta` (for backends without a native increment).
 Result<uint64_t> add_to_counter(const std::optional<std::string>& text, uint64_t delta);
 
-std::unique_ptr<Backend> make_memory();
+// At most `max_bytes` of keys and values held (a set past it fails).
+std::unique_ptr<Backend> make_memory(size_t max_bytes);
 // A SQLite database file (created when missing); ":memory:" for one in memory.
 Result<std::unique_ptr<Backend>> make_sqlite(const std::string& path);
 // redis://[user:password@]host[:port][/db]

@@ -54,6 +54,7 @@ namespace {
 
 class MemoryBackend : public Backend {
 public:
+    explicit MemoryBackend(size_t max_bytes) : max_bytes_(max_bytes) {}
     Result<bool> open(const std::string&) override { return true; }
 
     Result<std::optional<std::string>> get(const std::string& bucket,
@@ -69,14 +70,17 @@ public:
     Result<void> set(const std::string& bucket, const std::string& key,
                      const std::string& value) override {
         std::lock_guard lock(mutex_);
-        buckets_[bucket][key] = value;
-        return {};
+        return put(bucket, key, value);
     }
 
     Result<void> remove(const std::string& bucket, const std::string& key) override {
         std::lock_guard lock(mutex_);
         auto b = buckets_.find(bucket);
-        if (b != buckets_.end()) b->second.erase(key);
+        if (b == buckets_.end()) return {};
+        auto it = b->second.find(key);
+        if (it == b->second.end()) return {};
+        bytes_ -= it->first.size() + it->second.size();
+        b->second.erase(it);
         return {};
     }
 
@@ -105,19 +109,36 @@ public:
         std::optional<std::string> old;
         if (it != b.end()) old = it->second;
         CIRRUS_TRY_ASSIGN(uint64_t v, add_to_counter(old, delta));
-        b[key] = std::to_string(v);
+        CIRRUS_TRY(put(bucket, key, std::to_string(v)));
         return v;
     }
 
 private:
+    // Stores the pair unless the keys and values held would pass the limit: the guests of one
+    // host cannot take its memory.
+    Result<void> put(const std::string& bucket, const std::string& key, const std::string& value) {
+        auto& b = buckets_[bucket];
+        auto it = b.find(key);
+        size_t old = it == b.end() ? 0 : key.size() + it->second.size();
+        size_t now = bytes_ - old + key.size() + value.size();
+        if (now > max_bytes_)
+            return Error(ErrorKind::Limit,
+                         fmt::format("the memory store is full ({} bytes at most)", max_bytes_));
+        b[key] = value;
+        bytes_ = now;
+        return {};
+    }
+
+    size_t max_bytes_;
+    size_t bytes_ = 0;
     std::mutex mutex_;
     std::map<std::string, std::map<std::string, std::string>> buckets_;
 };
 
 } // namespace
 
-std::unique_ptr<Backend> make_memory() {
-    return std::make_unique<MemoryBackend>();
+std::unique_ptr<Backend> make_memory(size_t max_bytes) {
+    return std::make_unique<MemoryBackend>(max_bytes);
 }
 
 } // namespace cirrus::capabilities::kv

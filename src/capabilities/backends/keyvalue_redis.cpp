@@ -82,7 +82,12 @@ class RedisBackend : public Backend {
 public:
     explicit RedisBackend(Endpoint e) : endpoint_(std::move(e)) {}
 
-    Result<bool> open(const std::string&) override { return true; }
+    // "B:K" names key K of bucket B: a `:` in B would let bucket "a:b" reach keys of bucket "a".
+    Result<bool> open(const std::string& bucket) override {
+        if (bucket.find(':') != std::string::npos)
+            return Error(ErrorKind::Usage, "Redis bucket names may not contain `:`");
+        return true;
+    }
 
     Result<std::optional<std::string>> get(const std::string& bucket,
                                            const std::string& key) override {
