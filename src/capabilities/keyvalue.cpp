@@ -31,6 +31,7 @@ namespace {
 constexpr size_t max_key_bytes = 1024;
 constexpr size_t max_value_bytes = 1 << 20;
 constexpr size_t max_batch = 10000;
+constexpr size_t max_pending = 10000;
 constexpr const char* store_iface = "wasi:keyvalue/store";
 
 std::optional<Val> some(Val v) {
@@ -130,9 +131,11 @@ public:
     Result<void> bind(component::Store& store, component::Instance& instance) override;
     Result<void> pump(component::Store& store) override;
 
+    // Events wait for the next pump; past max_pending the newest are dropped (an instance that
+    // is never pumped must not grow the host without bound).
     void queue(const Event& e) {
         std::lock_guard lock(events_mutex_);
-        events_.push_back(e);
+        if (events_.size() < max_pending) events_.push_back(e);
     }
 
 private:
@@ -371,7 +374,9 @@ Result<void> KeyValueSession::bind(component::Store&, component::Instance& insta
         on_set_ = e.instance->get_func("on-set");
         on_delete_ = e.instance->get_func("on-delete");
     }
-    if (on_set_ || on_delete_) {
+    // A session serves one Store after another (serve links once per worker): it registers
+    // once, and the exports found last are the ones called.
+    if ((on_set_ || on_delete_) && !watching_) {
         watching_ = true;
         p_.add_watcher(this);
     }

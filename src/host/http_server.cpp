@@ -215,6 +215,11 @@ struct Session : std::enable_shared_from_this<Session>, wasi::HttpExchange {
                 result = std::move(args).error();
             else
                 result = store.call(handle, *args);
+            // What the capability providers queued for the guest (keyvalue watcher events).
+            if (result.ok()) {
+                if (auto pumped = w.imports->pump(store); !pumped.ok())
+                    result = std::move(pumped).error();
+            }
         } else {
             result = Error(ErrorKind::Other, "the instance has no " + server.handler);
         }
