@@ -43,7 +43,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 std::string key_of(size_t j) {
-    return "b" + std::to_string(j % 1000);
+    return std::string("b").append(std::to_string(j % 1000));
 }
 
 // The guest's loops, timed by the guest: parses "bench N: set X ns get Y ns".
@@ -127,12 +127,14 @@ Times native_sqlite(const std::string& path, size_t n) {
     sqlite3* db = nullptr;
     sqlite3_open(path.c_str(), &db);
     sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-    sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS native_kv (bucket TEXT, key TEXT, value BLOB, "
-                     "PRIMARY KEY (bucket, key))",
+    sqlite3_exec(db,
+                 "CREATE TABLE IF NOT EXISTS native_kv (bucket TEXT, key TEXT, value BLOB, "
+                 "PRIMARY KEY (bucket, key))",
                  nullptr, nullptr, nullptr);
     sqlite3_stmt *set = nullptr, *get = nullptr;
-    sqlite3_prepare_v2(db, "INSERT INTO native_kv VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET "
-                           "value=excluded.value",
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO native_kv VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET "
+                       "value=excluded.value",
                        -1, &set, nullptr);
     sqlite3_prepare_v2(db, "SELECT value FROM native_kv WHERE bucket=?1 AND key=?2", -1, &get,
                        nullptr);
@@ -168,8 +170,8 @@ Times native_redis(const Server& s, size_t n) {
         n,
         [&](size_t j) {
             std::string k = "bench:" + key_of(j);
-            freeReplyObject(redisCommand(c, "SET %b %b", k.data(), k.size(), value.data(),
-                                         value.size()));
+            freeReplyObject(
+                redisCommand(c, "SET %b %b", k.data(), k.size(), value.data(), value.size()));
         },
         [&](size_t j) {
             std::string k = "bench:" + key_of(j);
@@ -240,8 +242,8 @@ int main(int argc, char** argv) {
 
     report("memory", guest("wasi:keyvalue=memory", n), native_memory(n));
 
-    std::string dir = std::filesystem::temp_directory_path() /
-                      fmt::format("cirrus-kv-bench-{}", ::getpid());
+    std::string dir =
+        std::filesystem::temp_directory_path() / fmt::format("cirrus-kv-bench-{}", ::getpid());
     std::filesystem::create_directories(dir);
     report("sqlite", guest("wasi:keyvalue=sqlite,path=" + dir + "/guest.db", n),
            native_sqlite(dir + "/native.db", n));

@@ -94,7 +94,7 @@ private:
         out += '\n';
     }
     static std::string name(std::string_view n) {
-        return detail::is_keyword(n) ? "%" + std::string(n) : std::string(n);
+        return detail::is_keyword(n) ? std::string("%").append(n) : std::string(n);
     }
     void docs(const Docs& d) {
         for (const std::string& comment : doc_comments(d)) line(comment);
@@ -252,7 +252,8 @@ void Printer::type_def(TypeId id, const std::vector<const Function*>& resource_f
                 ++indent_;
                 for (const Case& c : k.cases) {
                     docs(c.docs);
-                    line(name(c.name) + (c.type ? "(" + type(*c.type) + ")" : "") + ",");
+                    line(name(c.name) +
+                         (c.type ? std::string("(").append(type(*c.type)).append(")") : "") + ",");
                 }
                 --indent_;
                 line("}");
