@@ -3,6 +3,7 @@
 // against PostgreSQL in the integration tests.
 #include "sql.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace cap = cirrus::capabilities;
@@ -93,8 +94,8 @@ TEST(SqliteBackend, PreparedStatements) {
     auto ins = db->prepare("INSERT INTO kv VALUES ($1, $2)");
     ASSERT_TRUE(ins.ok());
     for (int i = 0; i < 10; ++i) {
-        auto n = db->exec(
-            *ins, std::vector{SqlValue::text("k" + std::to_string(i)), SqlValue::integer(i)});
+        auto n = db->exec(*ins,
+                          std::vector{SqlValue::text(fmt::format("k{}", i)), SqlValue::integer(i)});
         ASSERT_TRUE(n.ok()) << n.error().message;
         EXPECT_EQ(*n, 1u);
     }
