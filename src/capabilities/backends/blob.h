@@ -92,4 +92,9 @@ Result<void> check_object_name(std::string_view name);
 // With an empty `root` the store lives in a new temporary directory removed with the store.
 Result<std::unique_ptr<BlobStore>> open_fs_blob_store(const std::string& root);
 
+// The NATS JetStream object store at `url` (nats://host:port): a container is an object store
+// bucket (names of letters, digits, `-` and `_`). A server that is down makes each call fail
+// (Io) until it is back.
+Result<std::unique_ptr<BlobStore>> open_nats_object_store(const std::string& url);
+
 } // namespace cirrus::capabilities

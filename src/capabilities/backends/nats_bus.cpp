@@ -117,9 +117,12 @@ public:
         if (msg.reply_to) CIRRUS_TRY(check_subject(*msg.reply_to, false));
         CIRRUS_TRY(check_size(msg.body.size()));
         CIRRUS_TRY(conn_->check_connected(fmt::format("publish to `{}`", msg.subject)));
-        natsStatus s = natsConnection_PublishRequest(
-            conn_->get(), msg.subject.c_str(), msg.reply_to ? msg.reply_to->c_str() : nullptr,
-            msg.body.data(), static_cast<int>(msg.body.size()));
+        int len = static_cast<int>(msg.body.size());
+        natsStatus s =
+            msg.reply_to
+                ? natsConnection_PublishRequest(conn_->get(), msg.subject.c_str(),
+                                                msg.reply_to->c_str(), msg.body.data(), len)
+                : natsConnection_Publish(conn_->get(), msg.subject.c_str(), msg.body.data(), len);
         if (s == NATS_OK) s = natsConnection_FlushTimeout(conn_->get(), 2000);
         if (s != NATS_OK) return nats_error(fmt::format("publish to `{}`", msg.subject), s);
         return {};

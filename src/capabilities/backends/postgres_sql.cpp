@@ -16,6 +16,7 @@
 #include <set>
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 namespace cirrus::capabilities {
 
@@ -186,7 +187,11 @@ private:
             // Reads what the server sent while idle: a restarted or stopped server's
             // termination notice and the closed socket show up here, before a statement is
             // sent on a dead connection.
-            PQconsumeInput(conn_);
+            for (int i = 0; i < 4 && PQstatus(conn_) == CONNECTION_OK; ++i) {
+                pollfd p{PQsocket(conn_), POLLIN, 0};
+                if (::poll(&p, 1, 0) <= 0) break;
+                if (!PQconsumeInput(conn_)) break;
+            }
             if (PQstatus(conn_) == CONNECTION_OK) return conn_;
             PQfinish(conn_);
             conn_ = nullptr;
@@ -201,6 +206,9 @@ private:
             PQfinish(c);
             return Error(ErrorKind::Io, fmt::format("PostgreSQL unavailable: {}", msg));
         }
+        // Server notices (NOTICE, WARNING) are not the host's to print.
+        PQsetNoticeProcessor(
+            c, [](void*, const char*) {}, nullptr);
         conn_ = c;
         prepared_.clear();
         return conn_;
