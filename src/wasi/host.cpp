@@ -188,6 +188,73 @@ Host::Host(Config config) : state_(std::make_unique<State>()) {
     define_interfaces(*state_);
 }
 
+namespace {
+
+// The identity handles of `kind` from wasi:io/streams carry: the one add_to_linker chose for the
+// streams interface the component imports.
+// The public StreamSource / StreamSink on the host's own byte streams (the ones HTTP bodies
+// use): neither ever blocks, so both are always ready.
+class SourceAdapter final : public ByteSource {
+public:
+    explicit SourceAdapter(std::unique_ptr<StreamSource> s) : source_(std::move(s)) {}
+    Status read(std::string& out, size_t max, std::string& error) override {
+        auto got = source_->read(max);
+        if (!got.ok()) {
+            error = got.error().message;
+            return Status::Failed;
+        }
+        if (got->empty()) return Status::End;
+        out.append(got->begin(), got->end());
+        return Status::Data;
+    }
+    Readiness readiness() override { return Readiness{true}; }
+
+private:
+    std::unique_ptr<StreamSource> source_;
+};
+
+class SinkAdapter final : public ByteSink {
+public:
+    explicit SinkAdapter(std::unique_ptr<StreamSink> s) : sink_(std::move(s)) {}
+    uint64_t check_write() override { return 1u << 20; }
+    Status write(std::span<const uint8_t> data, std::string& error) override {
+        auto wrote = sink_->write(data);
+        if (wrote.ok()) return Status::Ok;
+        error = wrote.error().message;
+        return Status::Failed;
+    }
+    Status flush(std::string&) override { return Status::Ok; }
+    Readiness readiness() override { return Readiness{true}; }
+
+private:
+    std::unique_ptr<StreamSink> sink_;
+};
+
+Val own_stream(Host::State& st, Object obj) {
+    for (const auto& [key, impl] : st.handle_resource) {
+        if (key.second == obj.kind && key.first.starts_with("wasi:io/streams@"))
+            return Call{st, key.first}.own(std::move(obj));
+    }
+    std::string none;
+    return Call{st, none}.own(std::move(obj));
+}
+
+} // namespace
+
+Val Host::input_stream(std::unique_ptr<StreamSource> source) {
+    Object obj;
+    obj.kind = Kind::InputStream;
+    obj.source = std::make_shared<SourceAdapter>(std::move(source));
+    return own_stream(*state_, std::move(obj));
+}
+
+Val Host::output_stream(std::unique_ptr<StreamSink> sink) {
+    Object obj;
+    obj.kind = Kind::OutputStream;
+    obj.sink = std::make_shared<SinkAdapter>(std::move(sink));
+    return own_stream(*state_, std::move(obj));
+}
+
 Result<void> Host::ready() const {
     if (state_->config_errors.empty()) return {};
     return Error(ErrorKind::Io, state_->config_errors.front());

@@ -170,7 +170,8 @@ struct Object {
     std::shared_ptr<NetSocket> net;
     uint32_t generation = 0;
     uint64_t permits = 0;
-    // Streams not on a descriptor: HTTP bodies.
+    // Streams not on a descriptor: HTTP bodies, and streams served by layers below WASI
+    // (Host::input_stream / output_stream).
     std::shared_ptr<ByteSource> source;
     std::shared_ptr<ByteSink> sink;
     // Pollables that are not timers: asked each time whether they are ready.

@@ -64,6 +64,21 @@ struct Config {
 // port), where HOST is a name, an IPv4 address or a bracketed IPv6 address (`[::1]:53`).
 Result<Config::SocketGrant> parse_socket_grant(std::string_view text, Config::Protocol protocol);
 
+// A byte source or sink that a layer below WASI (a blob store value, a message body) serves to
+// a guest as a wasi:io/streams input-stream or output-stream (Host::input_stream,
+// Host::output_stream). An Error from either reaches the guest as last-operation-failed.
+class StreamSource {
+public:
+    virtual ~StreamSource() = default;
+    // Up to `max` bytes (max > 0); empty at the end of the stream.
+    virtual Result<std::vector<uint8_t>> read(size_t max) = 0;
+};
+class StreamSink {
+public:
+    virtual ~StreamSink() = default;
+    virtual Result<void> write(std::span<const uint8_t> bytes) = 0;
+};
+
 class Host {
 public:
     explicit Host(Config config);
@@ -76,6 +91,13 @@ public:
     // imports it does not serve, in import order (empty when all are served).
     std::vector<std::string> add_to_linker(component::Linker& linker,
                                            const component::Component& component);
+
+    // An own handle for a new input-stream or output-stream over `source` or `sink`, carrying the
+    // resource identity the component bound for wasi:io/streams (so call after add_to_linker).
+    // The guest reads or writes it through wasi:io/streams; dropping it destroys the source or
+    // sink.
+    component::Val input_stream(std::unique_ptr<StreamSource> source);
+    component::Val output_stream(std::unique_ptr<StreamSink> sink);
 
     // Fails when a directory of the Config cannot be opened.
     Result<void> ready() const;
