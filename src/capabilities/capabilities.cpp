@@ -3,6 +3,7 @@
 // per-instance Session that defines the served imports on a Linker.
 #include "cirrus/capabilities/provider.h"
 #include "cirrus/support/utf8.h"
+#include "families.h"
 
 #include <fmt/format.h>
 
@@ -235,6 +236,26 @@ bool Session::define(component::Linker& linker, const std::string& import_name) 
         }
     }
     return false;
+}
+
+std::vector<std::string> Capabilities::message_subjects() const {
+    for (const auto& e : providers_) {
+        if (auto* m = dynamic_cast<MessageSource*>(e->provider.get())) return m->subjects();
+    }
+    return {};
+}
+
+Result<std::unique_ptr<MessageSubscription>>
+Capabilities::subscribe_messages(std::function<void(BrokerMessage)> deliver) {
+    for (const auto& e : providers_) {
+        if (auto* m = dynamic_cast<MessageSource*>(e->provider.get()))
+            return m->subscribe(std::move(deliver));
+    }
+    return Error(ErrorKind::Usage, "no messaging provider");
+}
+
+void Session::set_wasi(wasi::Host* host) {
+    for (auto& part : parts_) part.session->wasi = host;
 }
 
 Result<void> Session::bind(component::Store& store, component::Instance& instance) {

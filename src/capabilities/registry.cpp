@@ -10,6 +10,9 @@ const std::vector<Family>& families() {
         config_family(),
         secrets_family(),
         keyvalue_family(),
+        blobstore_family(),
+        messaging_family(),
+        postgres_family(),
     };
     return table;
 }

@@ -38,6 +38,7 @@ ComponentImports::link(component::Linker& linker, const component::Component& co
     inst->wasi = std::make_unique<wasi::Host>(options_.wasi);
     CIRRUS_TRY(inst->wasi->ready());
     inst->capabilities = capabilities_->session();
+    inst->capabilities->set_wasi(inst->wasi.get());
     std::vector<std::string> unserved = inst->wasi->add_to_linker(linker, component);
     std::erase_if(unserved, [&](const std::string& name) {
         return std::find(provided.begin(), provided.end(), name) != provided.end();
@@ -88,8 +89,9 @@ Result<int> ComponentImports::run_command(std::span<const uint8_t> bytes, wasi::
     wasi::RunOptions run;
     run.config = std::move(config);
     run.timeout = timeout;
-    run.link_more = [&](component::Linker& linker, const component::Component& component,
-                        std::vector<std::string> unserved) {
+    run.link_more = [&](wasi::Host& wasi, component::Linker& linker,
+                        const component::Component& component, std::vector<std::string> unserved) {
+        session->set_wasi(&wasi);
         return link_capabilities(*session, linker, component, std::move(unserved));
     };
     run.instantiated = [&](component::Store& store, component::Instance& instance) {

@@ -422,7 +422,7 @@ Result<int> run_command(std::span<const uint8_t> bytes, RunOptions options) {
     CIRRUS_TRY(host.ready());
     Linker linker;
     std::vector<std::string> missing = host.add_to_linker(linker, *comp);
-    if (options.link_more) missing = options.link_more(linker, *comp, std::move(missing));
+    if (options.link_more) missing = options.link_more(host, linker, *comp, std::move(missing));
     if (!missing.empty()) {
         std::string msg = "the component imports what this host does not provide:";
         for (const auto& m : missing) msg += "\n  " + m;

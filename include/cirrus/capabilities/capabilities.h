@@ -16,12 +16,17 @@
 #include "cirrus/support/result.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace cirrus::wasi {
+class Host;
+}
 
 namespace spdlog {
 class logger;
@@ -78,6 +83,9 @@ struct Options {
     std::vector<Secret> secrets;
     // wasi:logging messages below this level are dropped.
     LogLevel log_level = LogLevel::Info;
+    // Where embedded backends keep data (the filesystem blob store under blobstore/); empty:
+    // temporary storage that goes with the host.
+    std::string data_dir;
     // Where logs go; null: spdlog's default logger.
     std::shared_ptr<spdlog::logger> logger;
 };
@@ -85,6 +93,21 @@ struct Options {
 class Session;
 class Provider;
 struct Family;
+
+// A message for a component that exports wasmcloud:messaging/handler.
+struct BrokerMessage {
+    std::string subject;
+    std::vector<uint8_t> body;
+    std::optional<std::string> reply_to;
+};
+// Live subscriptions; destroying this unsubscribes and waits for deliveries in progress.
+class MessageSubscription {
+public:
+    virtual ~MessageSubscription() = default;
+};
+// wasmcloud:messaging's broker-message record, as a type and as a value.
+const component::ValType* broker_message_type(component::TypeArena& arena);
+component::Val broker_message_val(const BrokerMessage& message);
 
 class Capabilities {
 public:
@@ -104,6 +127,12 @@ public:
     bool serves(std::string_view import_name) const;
     // The backend serving family `interface` ("wasi:keyvalue" -> "memory").
     std::string backend_of(std::string_view interface) const;
+
+    // The subjects the messaging link subscribes to (subscriptions=...; none by default).
+    std::vector<std::string> message_subjects() const;
+    // Subscribes to them: `deliver` is called for each message, on the bus's thread.
+    Result<std::unique_ptr<MessageSubscription>>
+    subscribe_messages(std::function<void(BrokerMessage)> deliver);
 
     // State for one component instance; it must outlive the Store it is linked into.
     std::unique_ptr<Session> session();
@@ -132,6 +161,9 @@ public:
     // Calls the guest's exports for what is pending (keyvalue watcher events), on the Store's
     // thread and never while the guest runs (`cirrus run`: after `run` returns).
     Result<void> pump(component::Store& store);
+    // The instance's WASI host, through which providers hand out wasi:io streams; call before
+    // add_to_linker / define.
+    void set_wasi(wasi::Host* host);
 
 private:
     friend class Capabilities;

@@ -9,6 +9,7 @@
 
 #include "cirrus/capabilities/capabilities.h"
 #include "cirrus/component/component.h"
+#include "cirrus/wasi/wasi.h"
 
 #include <functional>
 #include <memory>
@@ -33,6 +34,10 @@ public:
     // Delivers what is pending for the guest (keyvalue watcher events) by calling its exports;
     // called by the Store's owner between calls, never while the guest runs.
     virtual Result<void> pump(component::Store&) { return {}; }
+
+    // The instance's WASI host, for interfaces that hand the guest wasi:io streams (blob store
+    // values); null when the caller linked no WASI host. Set before define.
+    wasi::Host* wasi = nullptr;
 };
 
 // A provider: one family served by one backend. Shared by every instance of a component, so

@@ -184,6 +184,9 @@ public:
     // Exports a resource defined before under a second name too, as WIT's `type headers =
     // fields` or `use ...{error as io-error}` make an instance export one resource twice.
     void alias_resource(std::string_view instance, std::string_view name, ResourceImpl* resource);
+    // Declares host instance `instance` even when nothing is defined in it (an interface of
+    // value types only, e.g. one that declares records).
+    void declare_instance(std::string_view instance) { (void)def(instance); }
     // Provides a component instance's export `name` (or the whole instance when `name` is
     // empty is not allowed) as import `as`: component-to-component linking.
     Result<void> define_instance(std::string_view as, Instance* instance);

@@ -141,10 +141,10 @@ struct RunOptions {
     Config config;
     // Stop the guest after this long (epoch interruption); none: no limit.
     std::optional<std::chrono::milliseconds> timeout;
-    // Imports beyond WASI (the host layer's capability providers): called with the linker and
-    // the imports the WASI host does not serve, defines what it can and returns the imports
-    // still unsatisfied.
-    std::function<std::vector<std::string>(component::Linker&, const component::Component&,
+    // Imports beyond WASI (the host layer's capability providers): called with the WASI host,
+    // the linker and the imports the WASI host does not serve, defines what it can and returns
+    // the imports still unsatisfied.
+    std::function<std::vector<std::string>(Host&, component::Linker&, const component::Component&,
                                            std::vector<std::string> unserved)>
         link_more;
     // Called after instantiation, before `run` (providers that call the guest's exports).
