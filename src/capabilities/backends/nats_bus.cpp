@@ -156,6 +156,9 @@ public:
         natsStatus s = natsConnection_Subscribe(&sub->sub, conn_->get(), subj.c_str(),
                                                 &NatsSubscription::on_msg, sub.get());
         if (s != NATS_OK) return nats_error(fmt::format("subscribe to `{}`", subj), s);
+        // Once the server has the subscription, a message published after this returns reaches
+        // it (when the server is up; else the subscription is made on reconnect).
+        (void)natsConnection_FlushTimeout(conn_->get(), 2000);
         return std::unique_ptr<BusSubscription>(std::move(sub));
     }
 

@@ -5,6 +5,7 @@
 // layout is given beside the declaration. argv[1] picks what it does; results go to stdout:
 //   blob-put C NAME TEXT        creates container C if needed, writes TEXT through an
 //                               outgoing-value's output-stream, write-data, finish
+//   blob-fill C NAME N          blob-put of N bytes: "a", then "z"s, then "q"
 //   blob-get C NAME [START END] get-data, read through the incoming-value's input-stream
 //   blob-get-sync C NAME        get-data, incoming-value-consume-sync
 //   blob-list C PAGE            list-objects, read-stream-object-names PAGE at a time
@@ -134,6 +135,16 @@ static int open_container(const char* name, int create, uint32_t* out) {
 
 static int blob_put(int argc, char** argv) {
     if (argc < 5) return 2;
+    // blob-fill: TEXT is a byte count; the value is 'a', then 'z's, then 'q'.
+    if (!strcmp(argv[1], "blob-fill")) {
+        size_t n = strtoul(argv[4], 0, 10);
+        char* fill = malloc(n + 1);
+        memset(fill, 'z', n);
+        fill[0] = 'a';
+        fill[n - 1] = 'q';
+        fill[n] = 0;
+        argv[4] = fill;
+    }
     uint32_t c;
     if (open_container(argv[2], 1, &c)) return 1;
     Ret r;
@@ -148,7 +159,8 @@ static int blob_put(int argc, char** argv) {
     const char* text = argv[4];
     size_t len = strlen(text), done = 0;
     while (done < len) {
-        size_t n = len - done < 4 ? len - done : 4;
+        size_t piece = len > 4096 ? 4096 : 4;
+        size_t n = len - done < piece ? len - done : piece;
         os_write(out, text + done, n, &r);
         if (u8_at(&r, 0) != 0) {
             printf("error: write failed\n");
@@ -496,7 +508,7 @@ static int do_sql_prep(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     const char* mode = argc > 1 ? argv[1] : "";
-    if (!strcmp(mode, "blob-put")) return blob_put(argc, argv);
+    if (!strcmp(mode, "blob-put") || !strcmp(mode, "blob-fill")) return blob_put(argc, argv);
     if (!strcmp(mode, "blob-get")) return blob_get(argc, argv, 0);
     if (!strcmp(mode, "blob-get-sync")) return blob_get(argc, argv, 1);
     if (!strcmp(mode, "blob-list")) return blob_list(argc, argv);
