@@ -6,7 +6,9 @@
 // acknowledged lost.
 #include "cirrus/host/messaging.h"
 #include "guest_support.h"
+#include "pg_value.h"
 #include "servers.h"
+#include "sql.h"
 
 #include <gtest/gtest.h>
 
@@ -346,6 +348,111 @@ TEST(MessageHandler, RefusedWithoutSubscriptionsOrExport) {
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().message.find("subject `a..b` has an empty token"), std::string::npos)
         << bad.error().message;
+}
+
+// Every kind of pg-value payload through PostgreSQL and back: a parameter bound out of line,
+// `SELECT $1`, the column read back as the same pg-value (or the case PostgreSQL names it by).
+TEST(RealServers, PgValuesRoundTripThroughPostgres) {
+    component::TypeArena arena;
+    capabilities::PgTypes types = capabilities::make_pg_types(arena);
+    auto db = capabilities::open_postgres(postgres().url());
+    ASSERT_TRUE(db->batch("SET TimeZone TO 'UTC'").ok());
+    const std::string h15 = "(6755399441055744, -52, 1)", h2 = "(4503599627370496, -51, 1)";
+    // (sent, expected back; empty: the same)
+    std::vector<std::pair<std::string, std::string>> cases = {
+        {"null", ""},
+        {"int8(-9007199254740993)", ""},
+        {"big-int(5)", "int8(5)"},
+        {"int4(-7)", ""},
+        {"integer(7)", "int4(7)"},
+        {"serial(4000000000)", ""}, // out of int4's range: PostgreSQL refuses it (below)
+        {"int2(300)", ""},
+        {"boolean(true)", "bool(true)"},
+        {"float8(" + h15 + ")", ""},
+        {"double(" + h15 + ")", "float8(" + h15 + ")"},
+        {"float4(" + h15 + ")", ""},
+        {"numeric(\"12.50\")", ""},
+        {"decimal(\"-0.001\")", "numeric(\"-0.001\")"},
+        {"text(\"it's \\\"quoted\\\", {braces}\")", ""},
+        {"bytea([0, 1, 255])", ""},
+        {"varchar((some(3), [97, 98, 99]))", ""},
+        {"json(\"{\\\"a\\\": [1, 2]}\")", ""},
+        {"jsonb(\"{\\\"a\\\": 1}\")", ""},
+        {"uuid(\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\")", ""},
+        {"inet(\"10.1.2.3\")", ""},
+        {"cidr(\"10.0.0.0/8\")", ""},
+        {"macaddr({bytes: (8, 0, 43, 1, 2, 3)})", ""},
+        {"date(ymd((2024, 2, 29)))", ""},
+        {"date(positive-infinity)", ""},
+        {"time({hour: 13, min: 5, sec: 59, micro: 120000})", ""},
+        {"timestamp({date: ymd((1999, 12, 31)), time: {hour: 23, min: 59, sec: 58, micro: 0}})",
+         ""},
+        {"timestamp-tz({timestamp: {date: ymd((2001, 1, 2)), time: {hour: 3, min: 4, sec: 5, "
+         "micro: 6}}, offset: eastern-hemisphere-secs(0)})",
+         ""},
+        {"int4-array([1, -2, 3])", ""},
+        {"int8-array([])", ""},
+        {"text-array([\"a\", \"b,c\", \"d\\\"e\", \"\"])", ""},
+        {"bool-array([true, false])", ""},
+        {"float8-array([" + h15 + ", " + h2 + "])", ""},
+        {"numeric-array([\"1.5\", \"2\"])", ""},
+        {"pg-lsn(4294967296)", ""},
+        {"point((" + h15 + ", " + h2 + "))", ""},
+    };
+    for (const auto& [sent, want_text] : cases) {
+        component::WaveError werr;
+        auto v = component::wave_parse(sent, types.pg_value, &werr);
+        ASSERT_TRUE(v) << sent << ": " << werr.message;
+        auto param = capabilities::pg_param(*v, true);
+        ASSERT_TRUE(param.ok()) << sent << ": " << param.error().message;
+        auto rows = db->query("SELECT $1 AS v", std::vector{*param});
+        if (sent.starts_with("serial(")) {
+            ASSERT_FALSE(rows.ok());
+            EXPECT_EQ(capabilities::sql_error_kind(rows.error()),
+                      capabilities::SqlErrorKind::InvalidParams)
+                << rows.error().message;
+            continue;
+        }
+        ASSERT_TRUE(rows.ok()) << sent << ": " << rows.error().message;
+        component::Val back = capabilities::pg_result(rows->at(0).at(0).value);
+        std::string got = component::wave_print(back, types.pg_value);
+        EXPECT_EQ(got, want_text.empty() ? component::wave_print(*v, types.pg_value) : want_text)
+            << "sent " << sent;
+    }
+}
+
+TEST(PgValues, SqliteTakesWhatItCanHoldAndNamesWhatNot) {
+    component::TypeArena arena;
+    capabilities::PgTypes types = capabilities::make_pg_types(arena);
+    auto db = capabilities::open_sqlite("");
+    ASSERT_TRUE(db.ok());
+    for (const char* ok : {"int8(5)", "text(\"x\")", "bytea([1, 2])", "boolean(true)",
+                           "date(ymd((2024, 1, 2)))", "numeric(\"1.25\")", "null"}) {
+        component::WaveError werr;
+        auto v = component::wave_parse(ok, types.pg_value, &werr);
+        ASSERT_TRUE(v) << ok;
+        auto p = capabilities::pg_param(*v, false);
+        ASSERT_TRUE(p.ok()) << ok << ": " << p.error().message;
+        auto rows = (*db)->query("SELECT $1 AS v", std::vector{*p});
+        EXPECT_TRUE(rows.ok()) << ok;
+    }
+    component::WaveError werr;
+    auto date = component::wave_parse("date(ymd((2024, 1, 2)))", types.pg_value, &werr);
+    auto rows = (*db)->query("SELECT $1 AS v", std::vector{*capabilities::pg_param(*date, false)});
+    EXPECT_EQ(
+        component::wave_print(capabilities::pg_result(rows->at(0).at(0).value), types.pg_value),
+        "text(\"2024-01-02\")");
+    for (const char* no : {"int4-array([1])", "point(((0, 0, 1), (0, 0, 1)))", "inet(\"::1\")"}) {
+        auto v = component::wave_parse(no, types.pg_value, &werr);
+        ASSERT_TRUE(v) << no;
+        auto p = capabilities::pg_param(*v, false);
+        if (std::string_view(no).starts_with("inet")) {
+            EXPECT_TRUE(p.ok()); // text-like: SQLite stores the text
+            continue;
+        }
+        ASSERT_FALSE(p.ok()) << no;
+        EXPECT_NE(p.error().message.find("has no SQLite equivalent"), std::string::npos);
+    }
 }
 
 } // namespace
