@@ -35,6 +35,10 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
     cmd->add_option("--secret", o.caps.secrets,
                     "A secret for wasmcloud:secrets, NAME=VALUE, NAME=@file:PATH or NAME=@env:VAR")
         ->allow_extra_args(false);
+    cmd->add_option("--data-dir", o.caps.data_dir,
+                    "Keep the embedded backends' data in DIR (the filesystem blob store in "
+                    "DIR/blobstore); default: temporary storage removed at exit")
+        ->allow_extra_args(false);
     cmd->add_option("--log-level", o.caps.log_level,
                     "Drop the component's wasi:logging messages below this level (trace, debug, "
                     "info, warn, error, critical, off; default info)")

@@ -74,6 +74,7 @@ Result<capabilities::Options> parse_capability_flags(const CapabilityFlags& flag
                                  "critical, off",
                                  capabilities::sanitize_text(flags.log_level)));
     o.log_level = *level;
+    o.data_dir = flags.data_dir;
     return o;
 }
 

@@ -103,6 +103,18 @@ TEST_F(BlobstoreTest, OversizedValueIsAnError) {
     EXPECT_EQ(fits.out, "stored 8\n");
 }
 
+TEST_F(BlobstoreTest, DataDirKeepsObjectsBetweenRuns) {
+    std::string guest = caps_component("data_guest");
+    auto put = run_cli({"run", "--data-dir", dir.string(), guest, "blob-put", "c", "kept", "hi"});
+    EXPECT_EQ(put.out, "stored 2\n") << put.err;
+    EXPECT_TRUE(fs::exists(dir / "blobstore" / "c" / "kept"));
+    auto get = run_cli({"run", "--data-dir", dir.string(), guest, "blob-get", "c", "kept"});
+    EXPECT_EQ(get.out, "size 2\ndata hi\n") << get.err;
+    // Without --data-dir each run has its own temporary store.
+    auto none = run_cli({"run", guest, "blob-get", "c", "kept"});
+    EXPECT_EQ(none.out, "error: container: no container `c`\n");
+}
+
 TEST(Messaging, PublishAndRequestOnTheEmbeddedBus) {
     auto pub = data({"pub", "greetings.en", "hello"});
     EXPECT_EQ(pub.out, "published\n") << pub.err;

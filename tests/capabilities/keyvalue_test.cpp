@@ -19,7 +19,7 @@ using capabilities::parse_link;
 
 bool Capabilities_create_ok(const std::string& link) {
     auto l = parse_link(link);
-    return l.ok() && capabilities::Capabilities::create(Options{"c", {*l}, {}, {}, {}, {}}).ok();
+    return l.ok() && capabilities::Capabilities::create(Options{"c", {*l}, {}, {}, {}, {}, {}}).ok();
 }
 
 Options linked(const std::string& link) {

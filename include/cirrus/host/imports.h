@@ -79,6 +79,7 @@ struct CapabilityFlags {
     std::vector<std::string> config;  // --config KEY=VALUE
     std::vector<std::string> secrets; // --secret NAME=VALUE | NAME=@file:PATH | NAME=@env:VAR
     std::string log_level = "info";   // --log-level
+    std::string data_dir;             // --data-dir: where embedded backends keep data
 };
 // Parses and checks them; the --config values form one named configuration, "cli".
 Result<capabilities::Options> parse_capability_flags(const CapabilityFlags& flags);
