@@ -125,11 +125,31 @@ Interpreter::Interpreter(Store& store, const EngineConfig& config)
     : store_(store), stack_(new uint64_t[config.value_stack_slots]),
       stack_slots_(config.value_stack_slots), stack_top_(stack_.get()),
       frames_(new Frame[size_t(config.max_call_depth) + 1]), frame_top_(frames_.get()),
-      frame_end_(frames_.get() + config.max_call_depth) {}
+      frame_end_(frames_.get() + config.max_call_depth) {
+    jit_ctx_.epoch = &store.engine_->epoch_;
+    jit_ctx_.deadline = &store.deadline_;
+    jit_ctx_.fuel_enabled = &store.fuel_enabled_;
+    jit_ctx_.stack_end = stack_end();
+    jit_ctx_.interp = this;
+}
+
+// Runs a compiled callee for the interpreter loop; on a trap, its kind and message are copied
+// out and its backtrace waits in carried_backtrace_ for make_trap. (Out of line, so no Error
+// is alive in the loop across a computed goto.)
+uint32_t Interpreter::call_jit(Func* callee, uint64_t* fp, ErrorKind& kind, std::string& message) {
+    if (!JitRuntime::enter(*this, callee, fp)) return 0;
+    kind = jit_error_->kind;
+    message = std::move(jit_error_->message);
+    carried_backtrace_ = std::move(jit_error_->backtrace);
+    jit_error_.reset();
+    return 1;
+}
 
 Error Interpreter::make_trap(ErrorKind kind, std::string message, const FuncCode* code,
                              Instance* inst, size_t entry_depth) {
     Error e(kind, std::move(message));
+    e.backtrace = std::move(carried_backtrace_);
+    carried_backtrace_.clear();
     if (code) e.backtrace.push_back(describe_function(inst, code->func_index));
     for (size_t i = depth(); i-- > entry_depth;) {
         const Frame& f = frames_[i];
@@ -181,6 +201,12 @@ Result<void> Interpreter::call(Func* func, uint64_t* args_and_results) {
         auto r = call_host(store_, nullptr, func, args_and_results);
         stack_top_ = saved;
         return r;
+    }
+    if (func->jit_code_) {
+        if (!JitRuntime::enter(*this, func, args_and_results)) return {};
+        Error e = std::move(*jit_error_);
+        jit_error_.reset();
+        return e;
     }
     return run(func, args_and_results);
 }
@@ -273,6 +299,15 @@ Result<void> Interpreter::run(Func* entry, uint64_t* entry_fp) {
 
 do_call:
     // callee, callee_fp and ret_pc are set.
+    if (callee->jit_code_) {
+        if (call_jit(callee, callee_fp, trap_kind, host_message)) {
+            trap_message = host_message.c_str();
+            goto trap;
+        }
+        LOAD_MEMORY();
+        pc = ret_pc;
+        NEXT();
+    }
     if (callee->host_) {
         // Computed gotos skip destructors, so no object with one may be alive at NEXT():
         // the host call's Result lives in this inner scope only.

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "cirrus/wasm/engine.h"
+#include "jit/jit.h"
 #include "module_data.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace cirrus::wasm::detail {
@@ -26,6 +28,7 @@ public:
     static Result<void> call_host(Store& store, Instance* caller, Func* func, uint64_t* slots);
 
 private:
+    friend struct JitRuntime;
     struct Frame {
         const uint32_t* ret_pc;
         uint64_t* fp;
@@ -48,6 +51,16 @@ private:
     Frame* frame_top_;
     Frame* frame_end_;
     size_t depth() const { return static_cast<size_t>(frame_top_ - frames_.get()); }
+
+    // The JIT tier (src/wasm/jit/): what compiled code reads of this store, a trap on its way
+    // out of compiled code, and the per-instance data compiled code reads.
+    JitContext jit_ctx_{};
+    std::optional<Error> jit_error_;
+    std::vector<std::unique_ptr<JitInstanceData>> jit_instances_;
+    // Frames of compiled code that trapped below an interpreted caller: they go first in the
+    // backtrace make_trap builds.
+    std::vector<std::string> carried_backtrace_;
+    uint32_t call_jit(Func* callee, uint64_t* fp, ErrorKind& kind, std::string& message);
 };
 
 // Name of a function for backtraces: "module!name", or "module!func[N]" without a name.

@@ -18,6 +18,8 @@
 
 namespace cirrus::wasm::detail {
 
+class JitModule;
+
 // A constant expression: the forms allowed in Wasm 2.0 initialisers.
 struct ConstExpr {
     enum class Kind : uint8_t { Const, GlobalGet, RefFunc, RefNull };
@@ -92,6 +94,8 @@ struct ModuleData {
     std::optional<uint32_t> data_count;
 
     std::vector<FuncCode> code; // one per defined function
+    // Native code of the functions when the engine's tier is Tier::Jit (see jit/jit.h).
+    std::shared_ptr<const JitModule> jit;
 
     std::vector<CustomSection> customs;
     std::string module_name;

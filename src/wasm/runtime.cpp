@@ -4,9 +4,11 @@
 #include "cirrus/wasm/engine.h"
 
 #include "interpreter.h"
+#include "jit/jit.h"
 #include "memory_image.h"
 #include "module_data.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -32,6 +34,24 @@ uint32_t TypeRegistry::intern(const FuncType& type) {
 
 // ---------------------------------------------------------------- engine, module
 
+namespace {
+std::atomic<int> g_default_tier{-1}; // -1: not read from the environment yet
+} // namespace
+
+Tier default_tier() {
+    int t = g_default_tier.load(std::memory_order_relaxed);
+    if (t < 0) {
+        const char* v = std::getenv("CIRRUS_TIER");
+        t = static_cast<int>(v && std::string_view(v) == "jit" ? Tier::Jit : Tier::Interpreter);
+        g_default_tier.store(t, std::memory_order_relaxed);
+    }
+    return static_cast<Tier>(t);
+}
+
+void set_default_tier(Tier tier) {
+    g_default_tier.store(static_cast<int>(tier), std::memory_order_relaxed);
+}
+
 Engine::Engine(EngineConfig config)
     : config_(config), types_(std::make_unique<TypeRegistry>()),
       memory_pool_(std::make_unique<MemoryPool>()) {}
@@ -49,6 +69,7 @@ Result<std::shared_ptr<const Module>> Module::compile(const Engine& engine,
     CIRRUS_TRY_ASSIGN(auto data, decode_module(engine, bytes));
     for (size_t i = 0; i < data->exports.size(); ++i)
         data->export_index.emplace(data->exports[i].name, static_cast<uint32_t>(i));
+    if (engine.config().tier == Tier::Jit) data->jit = JitModule::compile(*data);
     return std::shared_ptr<const Module>(new Module(std::move(data)));
 }
 
@@ -461,6 +482,7 @@ Result<Instance*> Linker::instantiate(Store& store, const std::shared_ptr<const 
         CIRRUS_TRY_ASSIGN(Global * g, store.create_global(def.type, Value{def.type.type, v}));
         self->globals_.push_back(g);
     }
+    JitRuntime::bind_instance(store, *self);
     for (const ExportDesc& e : m.exports) {
         Extern ext;
         switch (e.kind) {

@@ -33,6 +33,8 @@ class TypeRegistry;
 class Interpreter;
 class MemoryImage;
 class MemoryPool;
+struct JitRuntime;
+struct JitEnv;
 } // namespace detail
 
 class Store;
@@ -41,7 +43,20 @@ class Memory;
 class Table;
 class Global;
 
+// How a store runs wasm code. Interpreter: the pre-decoded code form (see interpreter.cpp),
+// ready as soon as a module is validated. Jit: each module is also compiled to native code with
+// LLVM when Module::compile runs (src/wasm/jit/); a function the compiler does not take runs in
+// the interpreter, and calls between the two go both ways.
+enum class Tier : uint8_t { Interpreter, Jit };
+
+// The tier an EngineConfig starts with: Tier::Interpreter unless the environment variable
+// CIRRUS_TIER says "jit" (read once per process; the one place the variable is read).
+Tier default_tier();
+// Overrides the environment for EngineConfigs made from now on (the CLI's --tier).
+void set_default_tier(Tier tier);
+
 struct EngineConfig {
+    Tier tier = default_tier();
     // Maximum nesting of wasm calls before "call stack exhausted".
     uint32_t max_call_depth = 20000;
     // Slots (8 bytes each) in a store's value stack for locals and operands.
@@ -157,6 +172,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Store;
     friend class Linker;
     // A function defined by a module instance.
@@ -167,6 +183,7 @@ private:
     const FuncType* type_ = nullptr;
     Instance* instance_ = nullptr; // defining instance for wasm functions
     const detail::FuncCode* code_ = nullptr;
+    void* jit_code_ = nullptr; // native entry when the JIT tier compiled this function
     std::unique_ptr<HostFunction> host_;
     std::unique_ptr<FuncType> owned_type_; // host functions own their type
     uint32_t type_id_ = 0;                 // canonical id from the engine's type registry
@@ -187,6 +204,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Store;
     friend class Linker;
     MemoryType type_;
@@ -209,6 +227,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Store;
     friend class Linker;
     TableType type_;
@@ -225,6 +244,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Store;
     friend class Linker;
     GlobalType type_;
@@ -244,6 +264,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Store;
     friend class Linker;
     friend class Caller;
@@ -251,7 +272,8 @@ private:
     std::vector<Func*> funcs_;
     std::vector<Table*> tables_;
     std::vector<Memory*> memories_;
-    Memory* memory0_ = nullptr; // memories_[0], or null: read on every call and return
+    Memory* memory0_ = nullptr;         // memories_[0], or null: read on every call and return
+    detail::JitEnv* jit_env_ = nullptr; // what compiled code reads of it (owned by the store)
     std::vector<Global*> globals_;
     std::vector<std::vector<uint64_t>> elem_segments_; // dropped segments are empty
     std::vector<bool> data_dropped_;
@@ -297,6 +319,7 @@ public:
 
 private:
     friend class detail::Interpreter;
+    friend struct detail::JitRuntime;
     friend class Linker;
     // A memory whose initial contents are `image` (or zeros when null).
     Result<Memory*> create_memory(MemoryType type, const detail::MemoryImage* image);
