@@ -1,6 +1,9 @@
 // The cirrus column: loads one kernel's .wasm into the cirrus engine and times `run(n)`.
 // Decoding + validation and instantiation are timed apart and printed too, so that the
-// per-call time is never the only number (instantiation is on cirrus's hot path).
+// per-call time is never the only number (instantiation is on cirrus's hot path). The tier is
+// the engine's default: CIRRUS_TIER=jit in the environment selects the LLVM JIT, and then
+// compile_ms includes LLVM's work, also printed alone as jit_ms (with how many functions were
+// compiled and how many were left to the interpreter).
 //
 //   kernels_cirrus <kernel.wasm> [n|-] [reps]
 // n ("-" or absent: the default) comes from the module's own `bench_n()`; prints the runner line
@@ -97,9 +100,14 @@ int main(int argc, char** argv) {
         }
         checksum = *result;
     }
-    char extra[96];
-    std::snprintf(extra, sizeof extra, "compile_ms=%.3f instantiate_ms=%.3f", compile_ms,
-                  instantiate_ms);
+    char extra[192];
+    int len = std::snprintf(extra, sizeof extra, "compile_ms=%.3f instantiate_ms=%.3f", compile_ms,
+                            instantiate_ms);
+    if (auto jit = (*module)->jit_stats())
+        std::snprintf(extra + len, sizeof extra - len,
+                      " tier=jit jit_ms=%.3f jit_compiled=%u jit_interpreted=%u",
+                      jit->translate_ms + jit->codegen_ms, jit->compiled_functions,
+                      jit->interpreted_functions);
     cirrus::bench::print_result(static_cast<uint64_t>(checksum), n, timings, extra);
     return 0;
 }

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs the CPU kernels on every runner in one go and prints one table: native (gcc -O2),
-# cirrus, wabt's wasm-interp and V8 (Node.js, TurboFan; Liftoff too, for reference), with
-# the ratios cirrus/native, wasm-interp/cirrus and V8/native and their geometric means.
+# cirrus's interpreter, cirrus's LLVM JIT tier (CIRRUS_TIER=jit), wabt's wasm-interp and V8
+# (Node.js, TurboFan; Liftoff too, for reference), with the ratios interp/native, jit/native,
+# wasm-interp/interp and V8/native and their geometric means. The JIT's compile time (LLVM,
+# per module) is its own column, apart from the run times.
 # Every runner's checksum is compared with native's; a mismatch is an error (exit 1).
 # See bench/README.md.
 #
 #   bench/run_kernels.sh BUILD_DIR [--reps N] [--stat min|median] [--clock cpu|wall]
-#                                  [--only k1,k2] [--no-interp] [--no-liftoff-column] [--n N]
+#                                  [--only k1,k2] [--no-interp] [--no-jit] [--no-liftoff-column]
+#                                  [--n N]
 #   bench/run_kernels.sh BUILD_DIR --callgrind KERNEL [--n N]
-#   bench/run_kernels.sh BUILD_DIR --smoke     (cirrus against native at small sizes; a ctest)
+#   bench/run_kernels.sh BUILD_DIR --smoke     (cirrus, both tiers, against native at small
+#                                               sizes; a ctest)
 set -euo pipefail
 
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -24,6 +28,7 @@ stat=min
 clock=cpu
 only=""
 run_interp=1
+run_jit=1
 run_liftoff=1
 callgrind_kernel=""
 n_override=""
@@ -35,6 +40,7 @@ while [[ $# -gt 0 ]]; do
         --clock) clock=$2; shift 2 ;;
         --only) only=",$2,"; shift 2 ;;
         --no-interp) run_interp=0; shift ;;
+        --no-jit) run_jit=0; shift ;;
         --no-liftoff-column) run_liftoff=0; shift ;;
         --callgrind) callgrind_kernel=$2; shift 2 ;;
         --n) n_override=$2; shift 2 ;;
@@ -115,15 +121,20 @@ if ((smoke)); then
     failed=0
     while read -r k _ n; do
         expect=$(field "$("$native" "$k" "$n" 1)" checksum)
-        if ! line=$("$cirrus" "$wasm_dir/$k.wasm" "$n" 1 2>&1); then
-            echo "FAIL $k n=$n: cirrus failed: $line"
-            failed=1
-        elif [[ $(field "$line" checksum) != "$expect" ]]; then
-            echo "FAIL $k n=$n: cirrus checksum $(field "$line" checksum), native $expect"
-            failed=1
-        else
-            echo "ok   $k n=$n checksum $expect ($(field "$line" min_ms) ms)"
-        fi
+        for tier in interp jit; do
+            if ! line=$(CIRRUS_TIER=$tier "$cirrus" "$wasm_dir/$k.wasm" "$n" 1 2>&1); then
+                echo "FAIL $k n=$n: cirrus ($tier) failed: $line"
+                failed=1
+            elif [[ $(field "$line" checksum) != "$expect" ]]; then
+                echo "FAIL $k n=$n: cirrus ($tier) checksum $(field "$line" checksum), native $expect"
+                failed=1
+            elif [[ $tier == jit && $(field "$line" tier) != jit ]]; then
+                echo "FAIL $k n=$n: CIRRUS_TIER=jit did not select the JIT"
+                failed=1
+            else
+                echo "ok   $k n=$n $tier checksum $expect ($(field "$line" min_ms) ms)"
+            fi
+        done
     done < <("$native" --list)
     exit $failed
 fi
@@ -154,17 +165,18 @@ rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
 
-# Runs one wasm runner command; prints "<ms> <checksum> <load_ms>" or "- - -".
+# Runs one wasm runner command; prints "<ms> <checksum> <load_ms> <jit_ms>" or "- - - -".
 wasm_runner() {
     local line
     if line=$("$@" 2>/dev/null) && [[ -n $(field "$line" "$stat_key") ]]; then
-        local load
+        local load jit
         load=$(awk -v c="$(field "$line" compile_ms)" -v i="$(field "$line" instantiate_ms)" \
             'BEGIN { printf "%.3f", c + i }')
-        echo "$(field "$line" "$stat_key") $(field "$line" checksum) $load"
+        jit=$(field "$line" jit_ms)
+        echo "$(field "$line" "$stat_key") $(field "$line" checksum) $load ${jit:--}"
     else
         note "  failed: $*"
-        echo "- - -"
+        echo "- - - -"
     fi
 }
 
@@ -191,9 +203,15 @@ while read -r k n _; do
 
     cirrus_ms=- cirrus_load=-
     if ((have_cirrus)); then
-        read -r cirrus_ms sum cirrus_load < <(wasm_runner "$cirrus" "$wasm" "$n" "$reps")
+        read -r cirrus_ms sum cirrus_load _ < <(wasm_runner env CIRRUS_TIER=interp "$cirrus" "$wasm" "$n" "$reps")
         note "  cirrus      $cirrus_ms ms  (compile+instantiate $cirrus_load ms)"
         check cirrus "$sum" ran
+    fi
+    jit_ms=- jit_compile=-
+    if ((have_cirrus && run_jit)); then
+        read -r jit_ms sum _ jit_compile < <(wasm_runner env CIRRUS_TIER=jit "$cirrus" "$wasm" "$n" "$reps")
+        note "  cirrus-jit  $jit_ms ms  (LLVM compile $jit_compile ms)"
+        check cirrus-jit "$sum" ran
     fi
 
     interp_ms=-
@@ -215,16 +233,16 @@ while read -r k n _; do
 
     v8_ms=- liftoff_ms=-
     if ((have_node)); then
-        read -r v8_ms sum _ < <(wasm_runner node --no-liftoff "$harness" "$wasm" "$n" "$reps" 1)
+        read -r v8_ms sum _ _ < <(wasm_runner node --no-liftoff "$harness" "$wasm" "$n" "$reps" 1)
         note "  V8 TurboFan $v8_ms ms"
         check v8 "$sum" ran
         if ((run_liftoff)); then
-            read -r liftoff_ms sum _ < <(wasm_runner node --liftoff-only "$harness" "$wasm" "$n" "$reps" 1)
+            read -r liftoff_ms sum _ _ < <(wasm_runner node --liftoff-only "$harness" "$wasm" "$n" "$reps" 1)
             note "  V8 Liftoff  $liftoff_ms ms"
             check v8-liftoff "$sum" ran
         fi
     fi
-    echo "$k $n $native_ms $cirrus_ms $interp_ms $v8_ms $liftoff_ms $cirrus_load ${mismatches:-ok}" >>"$rows"
+    echo "$k $n $native_ms $cirrus_ms $interp_ms $v8_ms $liftoff_ms $cirrus_load ${mismatches:-ok} $jit_ms $jit_compile" >>"$rows"
 done < <("$native" --list)
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +258,7 @@ native_cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build_dir/CMakeCache.txt
 echo "native: $("$native_cc" --version | head -1) -O2 -fno-math-errno; wasm: clang-19 -O2; wasm-interp $( ((have_interp)) && wasm-interp --version || echo -); node $( ((have_node)) && node --version || echo -)"
 interp_note="not run"
 ((have_interp)) && interp_note="one process, less ${interp_startup_ms} ms start-up"
-echo "times: $stat of $reps calls (ms, $clock time); wasm-interp: $interp_note; load: cirrus compile + instantiate (ms)"
+echo "times: $stat of $reps calls (ms, $clock time); wasm-interp: $interp_note; load: cirrus (interpreter) decode + validate + instantiate (ms); jit-compile: LLVM translate + optimise + codegen of the module (ms, not in the jit column)"
 echo
 awk -v liftoff="$run_liftoff" '
 function ratio(a, b) { return (a == "-" || b == "-" || b <= 0) ? "-" : a / b }
@@ -249,35 +267,38 @@ function fmt_ms(v) { return v == "-" ? "-" : sprintf("%.1f", v) }
 function add(name, r) { if (r != "-") { logsum[name] += log(r); count[name]++ } }
 function geomean(name) { return count[name] ? exp(logsum[name] / count[name]) : "-" }
 BEGIN {
-    head = sprintf("%-8s %9s %9s %9s %11s %9s", "kernel", "n", "native", "cirrus", "wasm-interp", "V8")
+    head = sprintf("%-8s %9s %9s %9s %9s %11s %9s", "kernel", "n", "native", "interp", "jit", "wasm-interp", "V8")
     if (liftoff) head = head sprintf(" %9s", "Liftoff")
-    head = head sprintf(" | %13s %18s %9s", "cirrus/native", "wasm-interp/cirrus", "V8/native")
+    head = head sprintf(" | %13s %10s %18s %9s", "interp/native", "jit/native", "wasm-interp/interp", "V8/native")
     if (liftoff) head = head sprintf(" %14s", "Liftoff/native")
-    head = head sprintf(" | %8s  %s", "load", "check")
+    head = head sprintf(" | %8s %11s  %s", "load", "jit-compile", "check")
     print head
     gsub(/./, "-", head); print head
 }
 {
     k = $1; n = $2; nat = $3; cir = $4; itp = $5; v8 = $6; lift = $7; load = $8; chk = $9
+    jit = $10; jitc = $11
     r1 = ratio(cir, nat); r2 = ratio(itp, cir); r3 = ratio(v8, nat); r4 = ratio(lift, nat)
-    add("r1", r1); add("r2", r2); add("r3", r3); add("r4", r4)
-    line = sprintf("%-8s %9s %9s %9s %11s %9s", k, n, fmt_ms(nat), fmt_ms(cir), fmt_ms(itp), fmt_ms(v8))
+    r5 = ratio(jit, nat)
+    add("r1", r1); add("r2", r2); add("r3", r3); add("r4", r4); add("r5", r5)
+    line = sprintf("%-8s %9s %9s %9s %9s %11s %9s", k, n, fmt_ms(nat), fmt_ms(cir), fmt_ms(jit), fmt_ms(itp), fmt_ms(v8))
     if (liftoff) line = line sprintf(" %9s", fmt_ms(lift))
-    line = line sprintf(" | %13s %18s %9s", fmt_ratio(r1), fmt_ratio(r2), fmt_ratio(r3))
+    line = line sprintf(" | %13s %10s %18s %9s", fmt_ratio(r1), fmt_ratio(r5), fmt_ratio(r2), fmt_ratio(r3))
     if (liftoff) line = line sprintf(" %14s", fmt_ratio(r4))
-    line = line sprintf(" | %8s  %s", load == "-" ? "-" : sprintf("%.2f", load), chk)
+    line = line sprintf(" | %8s %11s  %s", load == "-" ? "-" : sprintf("%.2f", load), jitc == "-" ? "-" : sprintf("%.1f", jitc), chk)
     print line
 }
 END {
-    line = sprintf("%-8s %9s %9s %9s %11s %9s", "geomean", "", "", "", "", "")
+    line = sprintf("%-8s %9s %9s %9s %9s %11s %9s", "geomean", "", "", "", "", "", "")
     if (liftoff) line = line sprintf(" %9s", "")
-    line = line sprintf(" | %13s %18s %9s", fmt_ratio(geomean("r1")), fmt_ratio(geomean("r2")), fmt_ratio(geomean("r3")))
+    line = line sprintf(" | %13s %10s %18s %9s", fmt_ratio(geomean("r1")), fmt_ratio(geomean("r5")), fmt_ratio(geomean("r2")), fmt_ratio(geomean("r3")))
     if (liftoff) line = line sprintf(" %14s", fmt_ratio(geomean("r4")))
     print line
     print ""
-    g1 = geomean("r1"); g2 = geomean("r2")
-    printf "target cirrus/native geomean <= 8x:      %s\n", g1 == "-" ? "not measured" : (g1 <= 8 ? sprintf("met (%.2fx)", g1) : sprintf("NOT met (%.2fx)", g1))
-    printf "target wasm-interp/cirrus geomean >= 5x: %s\n", g2 == "-" ? "not measured" : (g2 >= 5 ? sprintf("met (%.2fx)", g2) : sprintf("NOT met (%.2fx)", g2))
+    g1 = geomean("r1"); g2 = geomean("r2"); g5 = geomean("r5")
+    printf "target cirrus-jit/native geomean <= 8x:          %s\n", g5 == "-" ? "not measured" : (g5 <= 8 ? sprintf("met (%.2fx)", g5) : sprintf("NOT met (%.2fx)", g5))
+    printf "(cirrus interpreter/native geomean:               %s)\n", g1 == "-" ? "not measured" : sprintf("%.2fx", g1)
+    printf "target wasm-interp/cirrus-interp geomean >= 5x:  %s\n", g2 == "-" ? "not measured" : (g2 >= 5 ? sprintf("met (%.2fx)", g2) : sprintf("NOT met (%.2fx)", g2))
 }' "$rows"
 ((status == 0)) || echo "ERROR: some runner disagreed with native or failed (see the check column)"
 exit $status

@@ -69,8 +69,16 @@ Result<std::shared_ptr<const Module>> Module::compile(const Engine& engine,
     CIRRUS_TRY_ASSIGN(auto data, decode_module(engine, bytes));
     for (size_t i = 0; i < data->exports.size(); ++i)
         data->export_index.emplace(data->exports[i].name, static_cast<uint32_t>(i));
-    if (engine.config().tier == Tier::Jit) data->jit = JitModule::compile(*data);
+    if (engine.config().tier == Tier::Jit)
+        data->jit = JitModule::compile(*data, engine.config().jit_max_function_words);
     return std::shared_ptr<const Module>(new Module(std::move(data)));
+}
+
+std::optional<JitStats> Module::jit_stats() const {
+    if (!data_->jit) return std::nullopt;
+    const JitModule& j = *data_->jit;
+    return JitStats{j.compiled_functions(), j.interpreted_functions(), j.translate_ms(),
+                    j.codegen_ms(), j.fallback_reason()};
 }
 
 const std::vector<ImportDesc>& Module::imports() const {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,18 @@ struct EngineConfig {
     uint32_t max_call_depth = 20000;
     // Slots (8 bytes each) in a store's value stack for locals and operands.
     uint32_t value_stack_slots = 1u << 20;
+    // Tier::Jit: a function whose pre-decoded code is longer than this (in 32-bit words) is
+    // left to the interpreter, bounding the time LLVM spends on any one function.
+    uint32_t jit_max_function_words = 1u << 20;
+};
+
+// What the JIT tier made of a module.
+struct JitStats {
+    uint32_t compiled_functions = 0;
+    uint32_t interpreted_functions = 0; // left to the interpreter (too large, or not taken)
+    double translate_ms = 0;            // wasm code → optimised LLVM IR
+    double codegen_ms = 0;              // LLVM IR → native code
+    std::string fallback_reason;        // why the first function was left out, or ""
 };
 
 class Engine {
@@ -110,6 +123,8 @@ public:
     const std::vector<CustomSection>& custom_sections() const;
     // Name of function `funcidx` from the name section, or "" when absent.
     std::string_view function_name(uint32_t funcidx) const;
+    // With an engine of Tier::Jit: what was compiled. std::nullopt for the interpreter tier.
+    std::optional<JitStats> jit_stats() const;
 
     const detail::ModuleData& data() const { return *data_; }
 

@@ -77,7 +77,8 @@ class JitModule {
 public:
     // Translates and compiles every function of `module`. Never fails as a whole: what LLVM
     // does not take runs in the interpreter (the counts say how much).
-    static std::shared_ptr<const JitModule> compile(const ModuleData& module);
+    // Functions longer than `max_words` code words are left to the interpreter.
+    static std::shared_ptr<const JitModule> compile(const ModuleData& module, uint32_t max_words);
     ~JitModule();
 
     void* entry(uint32_t defined_index) const {

@@ -81,7 +81,7 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm) {
 
 } // namespace
 
-std::shared_ptr<const JitModule> JitModule::compile(const ModuleData& m) {
+std::shared_ptr<const JitModule> JitModule::compile(const ModuleData& m, uint32_t max_words) {
     auto out = std::shared_ptr<JitModule>(new JitModule);
     const size_t n = m.code.size();
     out->entries_.assign(n, nullptr);
@@ -109,6 +109,13 @@ std::shared_ptr<const JitModule> JitModule::compile(const ModuleData& m) {
         llvm::FunctionType::get(llvm::Type::getInt32Ty(*context), {ptr, ptr, ptr}, false);
     std::vector<llvm::Function*> fns(n);
     for (size_t i = 0; i < n; ++i) {
+        if (m.code[i].code.size() > max_words) {
+            if (out->fallback_reason_.empty())
+                out->fallback_reason_ =
+                    fmt::format("function {}: {} code words, more than the limit of {}",
+                                m.code[i].func_index, m.code[i].code.size(), max_words);
+            continue;
+        }
         fns[i] = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage,
                                         function_symbol(m.code[i].func_index), *module);
         fns[i]->addFnAttr(llvm::Attribute::NoUnwind);
@@ -182,10 +189,6 @@ std::shared_ptr<const JitModule> JitModule::compile(const ModuleData& m) {
     out->compiled_ = compiled;
     out->interpreted_ = static_cast<uint32_t>(n) - compiled;
     out->codegen_ms_ = ms_since(codegen_start);
-    if (std::getenv("CIRRUS_JIT_DEBUG"))
-        fprintf(stderr, "jit: %u compiled, %u interpreted, %.1f+%.1f ms %s\n", out->compiled_,
-                out->interpreted_, out->translate_ms_, out->codegen_ms_,
-                out->fallback_reason_.c_str());
     return out;
 }
 
