@@ -4,13 +4,12 @@
 // instance is named `iface#func` (or `iface.func`); a bare name that only one exported
 // instance has is found there too. Traps are printed to stderr and end with status 1.
 #include "commands.h"
+#include "files.h"
 
 #include "cirrus/component/component.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,13 +44,9 @@ component::Func* find_func(component::Instance& inst, std::string_view name, std
 }
 
 int run_call(const CallArgs& args) {
-    std::ifstream in(args.path, std::ios::binary);
-    if (!in) {
-        fmt::print(stderr, "error: cannot read {}\n", args.path);
-        return 1;
-    }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+    auto read = read_input_file(args.path);
+    if (!read) return 1;
+    const std::vector<uint8_t>& bytes = *read;
     wasm::Engine engine;
     auto component = component::Component::compile(engine, bytes);
     if (!component) {

@@ -2,13 +2,12 @@
 // exports as a WIT world (interfaces it names in nested package blocks). A malformed or invalid
 // component is reported with its byte offset and ends with status 1.
 #include "commands.h"
+#include "files.h"
 
 #include "cirrus/component/component.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,13 +17,9 @@ namespace cirrus::cli {
 namespace {
 
 int run_inspect(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        fmt::print(stderr, "error: cannot read {}\n", path);
-        return 1;
-    }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+    auto read = read_input_file(path);
+    if (!read) return 1;
+    const std::vector<uint8_t>& bytes = *read;
     wasm::Engine engine;
     auto component = component::Component::compile(engine, bytes);
     if (!component) {

@@ -13,14 +13,13 @@
 // importing what the host does not provide is refused before it starts, with the list of those
 // imports, and ends with 1.
 #include "commands.h"
+#include "files.h"
 #include "guest_options.h"
 
 #include "cirrus/host/imports.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,13 +47,9 @@ int run_run(const RunArgs& args) {
     wasi::Config& config = run.component.wasi;
     config.args.push_back(args.path);
     for (const auto& a : args.guest_args) config.args.push_back(a);
-    std::ifstream in(args.path, std::ios::binary);
-    if (!in) {
-        fmt::print(stderr, "error: cannot read {}\n", args.path);
-        return 1;
-    }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+    auto read = read_input_file(args.path);
+    if (!read) return 1;
+    const std::vector<uint8_t>& bytes = *read;
     if (args.timeout_ms) run.timeout = std::chrono::milliseconds(*args.timeout_ms);
     auto status = host::run_command(bytes, std::move(run));
     if (status.ok()) return *status;

@@ -8,14 +8,13 @@
 // stop it after the requests under way. A component that is not a proxy, or imports what the
 // host does not provide, is refused before it listens (exit status 1, with the list).
 #include "commands.h"
+#include "files.h"
 #include "guest_options.h"
 
 #include "cirrus/host/http_server.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,13 +32,9 @@ struct ServeArgs {
 };
 
 int run_serve(const ServeArgs& args) {
-    std::ifstream in(args.path, std::ios::binary);
-    if (!in) {
-        fmt::print(stderr, "error: cannot read {}\n", args.path);
-        return 1;
-    }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+    auto read = read_input_file(args.path);
+    if (!read) return 1;
+    const std::vector<uint8_t>& bytes = *read;
     host::ServeOptions opts;
     opts.listen = args.listen;
     opts.workers = args.workers;
