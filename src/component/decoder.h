@@ -1,0 +1,194 @@
+// The component decoder's private interface: the byte reader, the index spaces of a component
+// or type being validated (Scope) and the Decoder itself. decoder.cpp reads sections and
+// checks definitions; decode_types.cpp reads and validates types (value, function, component,
+// instance and core types), external visibility and the rules of annotated names.
+#pragma once
+
+#include "cirrus/support/utf8.h"
+#include "component_data.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace cirrus::component::detail {
+
+class Reader {
+public:
+    Reader(const uint8_t* begin, const uint8_t* end, size_t base)
+        : begin_(begin), p_(begin), end_(end), base_(base) {}
+
+    size_t offset() const { return base_ + static_cast<size_t>(p_ - begin_); }
+    bool at_end() const { return p_ >= end_; }
+    size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+    const uint8_t* pos() const { return p_; }
+
+    Error malformed(std::string_view msg) const { return malformed_at(offset(), msg); }
+    Error invalid(std::string_view msg) const { return invalid_at(offset(), msg); }
+    static Error malformed_at(size_t off, std::string_view msg) {
+        return Error(ErrorKind::Malformed, fmt::format("{} (at offset 0x{:x})", msg, off));
+    }
+    static Error invalid_at(size_t off, std::string_view msg) {
+        return Error(ErrorKind::Invalid, fmt::format("{} (at offset 0x{:x})", msg, off));
+    }
+
+    Result<uint8_t> byte() {
+        if (p_ >= end_) return malformed("unexpected end");
+        return *p_++;
+    }
+    Result<uint8_t> peek() const {
+        if (p_ >= end_) return malformed("unexpected end");
+        return *p_;
+    }
+    Result<uint32_t> u32() {
+        uint32_t result = 0;
+        for (int shift = 0;; shift += 7) {
+            if (p_ >= end_) return malformed("unexpected end of LEB128");
+            uint8_t b = *p_++;
+            if (shift == 28 && (b & 0x70) != 0) return malformed("integer too large");
+            result |= static_cast<uint32_t>(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) break;
+            if (shift == 28) return malformed("integer representation too long");
+        }
+        return result;
+    }
+    Result<std::span<const uint8_t>> bytes(size_t n) {
+        if (remaining() < n) return malformed("unexpected end");
+        std::span<const uint8_t> s(p_, n);
+        p_ += n;
+        return s;
+    }
+    Result<std::string> name() {
+        CIRRUS_TRY_ASSIGN(uint32_t len, u32());
+        size_t start = offset();
+        CIRRUS_TRY_ASSIGN(auto s, bytes(len));
+        std::string out(s.begin(), s.end());
+        if (!cirrus::valid_utf8(out)) return malformed_at(start, "malformed UTF-8 encoding");
+        return out;
+    }
+    Result<void> expect_end(std::string_view what) const {
+        if (p_ != end_) return malformed(fmt::format("unexpected content after {}", what));
+        return {};
+    }
+    // A vector length, checked against the bytes left (each element takes at least one byte).
+    Result<uint32_t> count() {
+        CIRRUS_TRY_ASSIGN(uint32_t n, u32());
+        if (n > remaining()) return malformed("vector length exceeds the bytes left");
+        return n;
+    }
+
+private:
+    const uint8_t* begin_;
+    const uint8_t* p_;
+    const uint8_t* end_;
+    size_t base_;
+};
+
+struct DefType {
+    enum class Kind { Val, Func, Component, Instance, Resource, CoreModule } kind = Kind::Val;
+    const ValType* val = nullptr;
+    const FuncType* func = nullptr;
+    const ComponentType* component = nullptr;
+    const InstanceType* instance = nullptr;
+    const ResourceType* resource = nullptr;
+    // Introduced by an import, an export or an alias of an instance's export: a type that can
+    // appear in the types of imports and exports (Explainer "External visibility of types").
+    bool named = false;
+};
+
+struct CoreTypeEntry {
+    bool is_func = true;
+    wasm::FuncType func;
+    const CoreModuleType* module = nullptr;
+};
+
+using CoreExports = std::vector<std::pair<std::string, wasm::ExternType>>;
+
+// The index spaces of one component, component type or instance type being validated.
+struct Scope {
+    Scope* parent = nullptr;
+    bool is_component = true;
+    std::vector<wasm::FuncType> core_funcs;
+    std::vector<wasm::ExternType> core_tables, core_memories, core_globals;
+    uint32_t core_tags = 0;
+    std::vector<CoreTypeEntry> core_types;
+    std::vector<const wasm::Module*> modules; // null: imported (type only)
+    std::vector<CoreExports> core_instances;
+    std::vector<const FuncType*> funcs;
+    uint32_t values = 0;
+    std::vector<DefType> types;
+    std::vector<const ComponentType*> components;
+    std::vector<const InstanceType*> instances;
+    std::vector<std::pair<std::string, ExternType>> imports, exports;
+    std::set<std::string> import_names, export_names;
+    std::set<const ResourceType*> local_resources; // defined by a resource type definition
+};
+
+class Decoder {
+public:
+    Decoder(const wasm::Engine& engine, std::shared_ptr<TypeArena> types)
+        : engine_(engine), types_(std::move(types)) {}
+
+    Result<void> component_body(Reader& r, Scope& scope, ComponentData& data, int depth);
+
+private:
+    // Types
+    Result<const ValType*> val_type(Reader& r, Scope& s);
+    Result<const ValType*> def_val_type(Reader& r, Scope& s, uint8_t op);
+    Result<DefType> def_type(Reader& r, Scope& s);
+    Result<const FuncType*> func_type(Reader& r, Scope& s);
+    Result<const ComponentType*> component_type(Reader& r, Scope& s);
+    Result<const InstanceType*> instance_type(Reader& r, Scope& s);
+    Result<void> type_decl(Reader& r, Scope& scope, bool allow_import);
+    Result<ExternType> extern_type(Reader& r, Scope& s, const std::string& name);
+    Result<CoreTypeEntry> core_type(Reader& r, Scope& s);
+    Result<wasm::ValType> core_val_type(Reader& r);
+    Result<wasm::ExternType> core_extern_type(Reader& r, const std::vector<CoreTypeEntry>& types);
+    // An extern name and its attributes; `implements` is the interface an instance implements
+    // (empty: none).
+    struct NameAttrs {
+        std::string implements;
+        size_t implements_at = 0;
+    };
+    Result<std::string> extern_name(Reader& r, NameAttrs* attrs = nullptr);
+    Result<void> check_implements(const std::string& name, const NameAttrs& attrs,
+                                  const ExternType& et) const;
+
+    // Sections
+    Result<void> core_instance(Reader& r, Scope& s, ComponentData& d);
+    Result<void> instance(Reader& r, Scope& s, ComponentData& d);
+    Result<void> alias(Reader& r, Scope& s, ComponentData* d);
+    Result<void> canon(Reader& r, Scope& s, ComponentData& d);
+    Result<void> import(Reader& r, Scope& s, ComponentData* d);
+    Result<void> export_(Reader& r, Scope& s, ComponentData& d);
+    Result<CanonOptions> canon_options(Reader& r, Scope& s);
+
+    // Helpers
+    Result<SortIdx> sort_idx(Reader& r, Scope& s, bool core_only);
+    Result<void> check_index(const Reader& r, Scope& s, SortIdx si, size_t at);
+    void push_extern(Scope& s, const ExternType& et, ComponentData* d, Def* def);
+    Result<ExternType> extern_of(const Reader& r, Scope& s, SortIdx si, size_t at);
+    Result<wasm::ExternType> core_extern_of(Scope& s, SortIdx si);
+    Result<void> add_name(const Reader& r, std::set<std::string>& names, const std::string& name,
+                          size_t at, const char* what);
+    Result<void> check_annotated(const std::string& name, const ExternType& et,
+                                 const std::vector<std::pair<std::string, ExternType>>& space,
+                                 size_t at) const;
+
+    // External visibility (Explainer "Type checking"): named types and handles of resources
+    // that were not imported or exported.
+    bool visible(const ValType* t) const;
+    bool parts_visible(const ValType* t) const;
+    bool func_visible(const FuncType* f) const;
+    Result<void> check_visible(const ExternType& et, const char* how, size_t at) const;
+
+    const wasm::Engine& engine_;
+    std::shared_ptr<TypeArena> types_;
+    std::set<const ValType*> named_types_;
+    std::set<const ValType*> unnamed_handles_;
+};
+
+} // namespace cirrus::component::detail
