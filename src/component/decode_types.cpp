@@ -6,6 +6,8 @@
 #include "decoder.h"
 #include "names.h"
 
+#include <algorithm>
+
 namespace cirrus::component::detail {
 
 bool Decoder::visible(const ValType* t) const {
@@ -374,8 +376,23 @@ Result<const ValType*> Decoder::def_val_type(Reader& r, Scope& s, uint8_t op) {
     default: return Reader::malformed_at(at, fmt::format("invalid type opcode 0x{:x}", op));
     }
     const ValType* out = types_->val(std::move(t));
+    if (type_depth(out) > kMaxTypeDepth) return Reader::invalid_at(at, "type nesting is too deep");
     if (elem_size(out) >= (1u << 28)) return Reader::invalid_at(at, "type is too large");
     return out;
+}
+
+// The nesting depth of a value type (a primitive or a handle is 1), memoized: every type a
+// definition refers to was defined, and measured, before it.
+uint32_t Decoder::type_depth(const ValType* t) {
+    if (!t || is_primitive(t->kind) || t->kind == TypeKind::Own || t->kind == TypeKind::Borrow)
+        return 1;
+    if (auto it = depths_.find(t); it != depths_.end()) return it->second;
+    uint32_t inner = 0;
+    inner = std::max({inner, type_depth(t->element), type_depth(t->error)});
+    for (const auto& f : t->fields) inner = std::max(inner, type_depth(f.type));
+    for (const auto& c : t->cases) inner = std::max(inner, type_depth(c.type));
+    depths_.emplace(t, inner + 1);
+    return inner + 1;
 }
 
 Result<const FuncType*> Decoder::func_type(Reader& r, Scope& s) {

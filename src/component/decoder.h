@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace cirrus::component::detail {
@@ -189,6 +190,12 @@ private:
     std::shared_ptr<TypeArena> types_;
     std::set<const ValType*> named_types_;
     std::set<const ValType*> unnamed_handles_;
+
+    // Value types nest at most this deep (as wasmparser's MAX_WASM_COMPONENT_TYPE_DEPTH): it
+    // bounds the recursion of every later walk over a type.
+    static constexpr uint32_t kMaxTypeDepth = 100;
+    uint32_t type_depth(const ValType* t);
+    std::unordered_map<const ValType*, uint32_t> depths_;
 };
 
 } // namespace cirrus::component::detail
