@@ -10,67 +10,6 @@
 
 namespace cirrus::component::detail {
 
-bool Decoder::visible(const ValType* t) const {
-    if (!t) return true;
-    switch (t->kind) {
-    case TypeKind::Record:
-    case TypeKind::Variant:
-    case TypeKind::Enum:
-    case TypeKind::Flags: return named_types_.count(t) != 0;
-    case TypeKind::Own:
-    case TypeKind::Borrow: return unnamed_handles_.count(t) == 0;
-    default: return parts_visible(t);
-    }
-}
-
-bool Decoder::parts_visible(const ValType* t) const {
-    switch (t->kind) {
-    case TypeKind::List:
-    case TypeKind::Option: return visible(t->element);
-    case TypeKind::Result: return visible(t->element) && visible(t->error);
-    case TypeKind::Record:
-    case TypeKind::Tuple:
-        for (const auto& f : t->fields) {
-            if (!visible(f.type)) return false;
-        }
-        return true;
-    case TypeKind::Variant:
-        for (const auto& c : t->cases) {
-            if (!visible(c.type)) return false;
-        }
-        return true;
-    case TypeKind::Own:
-    case TypeKind::Borrow: return unnamed_handles_.count(t) == 0;
-    default: return true;
-    }
-}
-
-bool Decoder::func_visible(const FuncType* f) const {
-    for (const auto& [n, t] : f->params) {
-        if (!visible(t)) return false;
-    }
-    return visible(f->result);
-}
-
-Result<void> Decoder::check_visible(const ExternType& et, const char* how, size_t at) const {
-    bool ok = true;
-    switch (et.sort) {
-    case Sort::Func: ok = func_visible(et.func); break;
-    case Sort::Type: ok = !et.value_type || parts_visible(et.value_type); break;
-    case Sort::Instance:
-        for (const auto& [n, e] : et.instance->exports) {
-            if (e.sort == Sort::Func && !func_visible(e.func)) ok = false;
-            if (e.sort == Sort::Type && e.value_type && !parts_visible(e.value_type)) ok = false;
-        }
-        break;
-    default: break;
-    }
-    if (!ok)
-        return Reader::invalid_at(
-            at, fmt::format("{} not valid to be used as {}", sort_name(et.sort), how));
-    return {};
-}
-
 Result<wasm::ValType> Decoder::core_val_type(Reader& r) {
     size_t at = r.offset();
     CIRRUS_TRY_ASSIGN(uint8_t b, r.byte());
@@ -555,7 +494,7 @@ Result<ExternType> Decoder::extern_type(Reader& r, Scope& s, const std::string& 
                                                "as types here");
             }
         } else if (bound == 0x01) {
-            et.resource = types_->resource(name);
+            et.resource = new_resource(name);
         } else {
             return Reader::malformed_at(bat, fmt::format("invalid type bound 0x{:x}", bound));
         }
@@ -609,7 +548,9 @@ Result<void> Decoder::type_decl(Reader& r, Scope& scope, bool allow_import) {
         CIRRUS_TRY_ASSIGN(std::string name, extern_name(r, &attrs));
         CIRRUS_TRY(add_name(r, scope.export_names, name, nat, "export"));
         CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, scope, name));
+        et = fresh_instance(et);
         CIRRUS_TRY(check_implements(name, attrs, et));
+        CIRRUS_TRY(check_named(scope, et, false, nat));
         CIRRUS_TRY(check_annotated(name, et, scope.exports, nat));
         scope.exports.emplace_back(name, et);
         push_extern(scope, et, nullptr, nullptr);
@@ -623,18 +564,29 @@ Result<const ComponentType*> Decoder::component_type(Reader& r, Scope& s) {
     Scope inner;
     inner.parent = &s;
     inner.is_component = false;
+    inner.depth = s.depth + 1;
+    if (inner.depth > kMaxTypeDepth) return r.invalid("type nesting is too deep");
+    uint32_t first = next_resource_;
     CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
     for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, true));
-    return types_->component(ComponentType{inner.imports, inner.exports});
+    const ComponentType* ct = types_->component(ComponentType{inner.imports, inner.exports});
+    created_[ct] = {first, next_resource_};
+    return ct;
 }
 
 Result<const InstanceType*> Decoder::instance_type(Reader& r, Scope& s) {
     Scope inner;
     inner.parent = &s;
     inner.is_component = false;
+    inner.is_instance_type = true;
+    inner.depth = s.depth + 1;
+    if (inner.depth > kMaxTypeDepth) return r.invalid("type nesting is too deep");
+    uint32_t first = next_resource_;
     CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
     for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, false));
-    return types_->instance(InstanceType{inner.exports});
+    const InstanceType* it = types_->instance(InstanceType{inner.exports});
+    created_[it] = {first, next_resource_};
+    return it;
 }
 
 Result<DefType> Decoder::def_type(Reader& r, Scope& s) {

@@ -108,7 +108,6 @@ void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* d
         } else {
             dt.kind = DefType::Kind::Val;
             dt.val = et.value_type;
-            named_types_.insert(et.value_type);
         }
         s.types.push_back(dt);
         if (def) {
@@ -371,41 +370,8 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
                                                            name));
             def.args.push_back({name, si});
         }
-        // Each imported resource type is bound to the one supplied; two imports that name
-        // the same resource (an `eq` bound) must be supplied the same one.
-        std::map<const ResourceType*, const ResourceType*> subst;
-        auto bind = [&](const ResourceType* expected, const ResourceType* provided,
-                        const std::string& name) -> Result<void> {
-            auto [pos, fresh] = subst.emplace(expected, provided);
-            if (!fresh && pos->second != provided)
-                return Reader::invalid_at(at, fmt::format("resource types are not the same "
-                                                          "(import `{}`)",
-                                                          name));
-            return {};
-        };
-        for (const auto& [name, expected] : ct->imports) {
-            auto found = args.find(name);
-            if (found == args.end())
-                return Reader::invalid_at(at, fmt::format("missing import named `{}`", name));
-            std::string why;
-            if (!extern_subtype(found->second, expected, &why))
-                return Reader::invalid_at(
-                    at, fmt::format("type mismatch for import `{}`: {}", name, why));
-            if (expected.sort == Sort::Type && expected.resource)
-                CIRRUS_TRY(bind(expected.resource, found->second.resource, name));
-            if (expected.sort == Sort::Instance) {
-                for (const auto& [en, et] : expected.instance->exports) {
-                    const ExternType* p = found->second.instance->find(en);
-                    if (et.sort == Sort::Type && et.resource && p && p->resource)
-                        CIRRUS_TRY(bind(et.resource, p->resource, name + "." + en));
-                }
-            }
-        }
-        it.exports = ct->exports;
-        for (auto& [en, et] : it.exports) {
-            if (et.sort != Sort::Type || !et.resource) continue;
-            if (auto pos = subst.find(et.resource); pos != subst.end()) et.resource = pos->second;
-        }
+        CIRRUS_TRY_ASSIGN(const InstanceType* type, instantiate_type(ct, args, at));
+        it = *type;
     } else if (kind == 0x01) {
         def.op = Def::Op::InlineExports;
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
@@ -422,7 +388,7 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
             // exports name no new types: the resources an annotated function uses must have a
             // name outside it.
             CIRRUS_TRY(check_annotated(name, et, it.exports, nat));
-            if (et.sort == Sort::Func && name.starts_with('[') && !func_visible(et.func))
+            if (et.sort == Sort::Func && name.starts_with('[') && !func_visible(s, et.func, false))
                 return Reader::invalid_at(nat, fmt::format("`{}`: resource used in function does "
                                                            "not have a name in this context",
                                                            name));
@@ -537,7 +503,9 @@ Result<void> Decoder::alias(Reader& r, Scope& s, ComponentData* d) {
             return Reader::invalid_at(at, "only type outer aliases are allowed in type "
                                           "declarations");
         Scope* target_scope = &s;
+        bool leaves_component = false;
         for (uint32_t i = 0; i < def.a; ++i) {
+            leaves_component |= target_scope->is_component;
             target_scope = target_scope->parent;
             if (!target_scope)
                 return Reader::invalid_at(cat,
@@ -546,6 +514,14 @@ Result<void> Decoder::alias(Reader& r, Scope& s, ComponentData* d) {
         if (def.b >= space_size(*target_scope, space))
             return Reader::invalid_at(
                 iat, fmt::format("{} index {} out of bounds", space_name(space), def.b));
+        // Resource types are generative: one instance of the inner component must not share
+        // them with another (Explainer "Alias Definitions").
+        if (space == Space::Type && leaves_component &&
+            refers_to_resources(target_scope->types[def.b]))
+            return Reader::invalid_at(iat, fmt::format("type {} transitively refers to resources "
+                                                       "and cannot be aliased into a nested "
+                                                       "component",
+                                                       def.b));
         switch (space) {
         case Space::Type:
             s.types.push_back(target_scope->types[def.b]);
@@ -753,8 +729,9 @@ Result<void> Decoder::import(Reader& r, Scope& s, ComponentData* d) {
     CIRRUS_TRY(add_name(r, s.import_names, name, nat, "import"));
     size_t tat = r.offset();
     CIRRUS_TRY_ASSIGN(ExternType et, extern_type(r, s, name));
+    et = fresh_instance(et);
     CIRRUS_TRY(check_implements(name, attrs, et));
-    if (d) CIRRUS_TRY(check_visible(et, "import", tat));
+    CIRRUS_TRY(check_named(s, et, true, tat));
     CIRRUS_TRY(check_annotated(name, et, s.imports, nat));
     s.imports.emplace_back(name, et);
     Def def;
@@ -776,14 +753,29 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
     size_t tat = r.offset();
     CIRRUS_TRY_ASSIGN(uint8_t has_type, r.byte());
     if (has_type == 0x01) {
+        // The resources the ascribed type introduces (a `sub resource` bound, those of an
+        // instance type) stand for the ones exported; a `sub resource` ascription keeps its
+        // fresh identity, so that outside it is a type of its own (Explainer "Type
+        // Checking"), bound to the exported resource at run time.
+        uint32_t first = next_resource_;
         CIRRUS_TRY_ASSIGN(ExternType ascribed, extern_type(r, s, name));
+        ascribed = fresh_instance(ascribed);
+        ResourceMap bound;
+        for (const auto& [res, seq] : resource_seq_) {
+            if (seq >= first) bound.emplace(res, nullptr);
+        }
         std::string why;
-        if (!extern_subtype(et, ascribed, &why))
+        if (!extern_subtype(et, ascribed, &why, &bound))
             return Reader::invalid_at(tat,
                                       fmt::format("type mismatch in export `{}`: {}", name, why));
-        // A resource exported under an ascribed `sub resource` bound keeps the identity of
-        // the resource it names.
-        if (!(ascribed.sort == Sort::Type && ascribed.resource)) et = ascribed;
+        if (ascribed.sort == Sort::Instance) {
+            Subst sub;
+            for (const auto& [res, to] : bound) {
+                if (to) sub.resources.emplace(res, to);
+            }
+            ascribed = subst_extern(sub, ascribed);
+        }
+        et = ascribed;
     } else if (has_type != 0x00) {
         return Reader::malformed_at(tat, "invalid optional export type");
     }
@@ -792,7 +784,7 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
         named.name = name;
         et.value_type = types_->val(std::move(named));
     }
-    CIRRUS_TRY(check_visible(et, "export", nat));
+    CIRRUS_TRY(check_named(s, et, false, nat));
     CIRRUS_TRY(check_implements(name, attrs, et));
     CIRRUS_TRY(check_annotated(name, et, s.exports, nat));
     if (et.sort == Sort::Type && et.resource && et.resource->name.empty()) {
@@ -884,8 +876,10 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
             nested->types = data.types;
             Scope inner;
             inner.parent = &scope;
+            uint32_t first = next_resource_;
             CIRRUS_TRY(component_body(s, inner, *nested, depth + 1));
             nested->type = types_->component(ComponentType{inner.imports, inner.exports});
+            created_[nested->type] = {first, next_resource_};
             scope.components.push_back(nested->type);
             data.components.push_back(std::move(nested));
             Def def;
@@ -925,7 +919,7 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
                     } else if (has_dtor != 0x00) {
                         return Reader::malformed_at(tat, "invalid optional destructor");
                     }
-                    const ResourceType* rt = types_->resource("");
+                    const ResourceType* rt = new_resource("");
                     scope.local_resources.insert(rt);
                     DefType dt;
                     dt.kind = DefType::Kind::Resource;

@@ -112,6 +112,8 @@ using CoreExports = std::vector<std::pair<std::string, wasm::ExternType>>;
 struct Scope {
     Scope* parent = nullptr;
     bool is_component = true;
+    bool is_instance_type = false; // else a component type, when not a component
+    uint32_t depth = 0;            // of component and instance types nested in one another
     std::vector<wasm::FuncType> core_funcs;
     std::vector<wasm::ExternType> core_tables, core_memories, core_globals;
     uint32_t core_tags = 0;
@@ -126,6 +128,31 @@ struct Scope {
     std::vector<std::pair<std::string, ExternType>> imports, exports;
     std::set<std::string> import_names, export_names;
     std::set<const ResourceType*> local_resources; // defined by a resource type definition
+    // External visibility (Explainer "External Visibility of Types"): the value types and
+    // resources named by this scope's imports (`imported_*`) and by its imports or exports
+    // (`exported_*`), including through the exports of imported or exported instances.
+    // Instance types name nothing themselves: their exports are checked where they are used.
+    std::set<const ValType*> imported_vals, exported_vals;
+    std::set<const ResourceType*> imported_resources, exported_resources;
+};
+
+// The resources created while one component, component type or instance type was read: its
+// `sub resource` imports and exports, its resource definitions and what its instantiations
+// made fresh. Resource creations are numbered in order, so this is a range of numbers.
+struct Created {
+    uint32_t begin = 0, end = 0;
+};
+
+// A rewriting of types replacing resources (and the value types of `eq`-bound imports) by
+// others; a resource created in `fresh` and not replaced otherwise gets a new identity.
+// Rewritten types are remembered, so a type shared by several exports stays shared.
+struct Subst {
+    std::map<const ResourceType*, const ResourceType*> resources;
+    std::map<const ValType*, const ValType*> vals;
+    Created fresh;
+    std::map<const FuncType*, const FuncType*> funcs;
+    std::map<const InstanceType*, const InstanceType*> instances;
+    std::map<const ComponentType*, const ComponentType*> components;
 };
 
 class Decoder {
@@ -179,17 +206,45 @@ private:
                                  const std::vector<std::pair<std::string, ExternType>>& space,
                                  size_t at) const;
 
-    // External visibility (Explainer "Type checking"): named types and handles of resources
-    // that were not imported or exported.
-    bool visible(const ValType* t) const;
-    bool parts_visible(const ValType* t) const;
-    bool func_visible(const FuncType* f) const;
-    Result<void> check_visible(const ExternType& et, const char* how, size_t at) const;
+    // External visibility (decode_typing.cpp): may the type of an import (`import`) or export
+    // use `t`? check_named also registers the types an import or export names in `s`.
+    bool visible(const Scope& s, const ValType* t, bool import) const;
+    bool parts_visible(const Scope& s, const ValType* t, bool import) const;
+    bool func_visible(const Scope& s, const FuncType* f, bool import) const;
+    bool name_extern(Scope& s, const ExternType& et, bool import);
+    Result<void> check_named(Scope& s, const ExternType& et, bool import, size_t at);
+
+    // Resource identity (decode_typing.cpp).
+    const ResourceType* new_resource(std::string name);
+    bool created_in(const ResourceType* r, Created range) const;
+    Created created_of(const void* type) const;
+    const ResourceType* subst_resource(Subst& sub, const ResourceType* r);
+    const ValType* subst_val(Subst& sub, const ValType* t);
+    const FuncType* subst_func(Subst& sub, const FuncType* f);
+    const InstanceType* subst_instance(Subst& sub, const InstanceType* it);
+    const ComponentType* subst_component(Subst& sub, const ComponentType* ct);
+    ExternType subst_extern(Subst& sub, const ExternType& et);
+    // An instance type used by an import or an instance export declaration: each use has
+    // resources of its own (Explainer "Type checking": `sub` bounds are fresh).
+    ExternType fresh_instance(const ExternType& et);
+    // Checks the arguments of an instantiation of `ct` and returns the instance's type: the
+    // component's exports with its imported types replaced by the arguments and its own
+    // resources made fresh for this instance.
+    Result<const InstanceType*> instantiate_type(const ComponentType* ct,
+                                                 const std::map<std::string, ExternType>& args,
+                                                 size_t at);
+    // May a type cross a component boundary by an outer alias (Explainer "Alias
+    // Definitions": not if it transitively refers to a resource it did not create)?
+    bool refers_to_resources(const DefType& dt) const;
 
     const wasm::Engine& engine_;
     std::shared_ptr<TypeArena> types_;
-    std::set<const ValType*> named_types_;
+    // Handles made from a type index that names no import or export (`(own $R)` of a
+    // resource definition): never externally visible.
     std::set<const ValType*> unnamed_handles_;
+    std::unordered_map<const ResourceType*, uint32_t> resource_seq_;
+    uint32_t next_resource_ = 0;
+    std::unordered_map<const void*, Created> created_;
 
     // Value types nest at most this deep (as wasmparser's MAX_WASM_COMPONENT_TYPE_DEPTH): it
     // bounds the recursion of every later walk over a type.

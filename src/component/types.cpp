@@ -128,14 +128,35 @@ const ValType* TypeArena::borrow(const ResourceType* resource) {
     return val(std::move(t));
 }
 
+// Does `p` designate the resource `e` stands for (binding `e` when it is an unbound
+// parameter)?
+static bool same_resource(const ResourceType* p, const ResourceType* e, ResourceMap* resources) {
+    auto it = resources->find(e);
+    if (it == resources->end()) return p == e;
+    if (!it->second) it->second = p;
+    return it->second == p;
+}
+
+static std::string resource_label(const ResourceType* r) {
+    return r && !r->name.empty() ? fmt::format("`{}`", r->name) : "an unnamed resource";
+}
+
+static bool resource_mismatch(const ResourceType* p, const ResourceType* e, std::string* why) {
+    if (why)
+        *why = fmt::format("resource types are not the same (expected {}, found {})",
+                           resource_label(e), resource_label(p));
+    return false;
+}
+
 // Value types match structurally (names of fields, cases and labels included). Handles match
-// when both are own or both borrow; which resource they designate is checked when a handle
-// crosses at run time.
-bool val_subtype(const ValType* p, const ValType* e, std::string* why) {
+// when both are own or both borrow, of the same resource when `resources` is given.
+bool val_subtype(const ValType* p, const ValType* e, std::string* why, ResourceMap* resources) {
     auto fail = [&](std::string msg) {
         if (why) *why = std::move(msg);
         return false;
     };
+    // The same type: a parameter of the instantiated component cannot occur on the provided
+    // side, so nothing in it needs a binding.
     if (p == e) return true;
     if (!p || !e)
         return fail(fmt::format("expected {}, found {}", e ? wit_type(e) : "nothing",
@@ -144,9 +165,10 @@ bool val_subtype(const ValType* p, const ValType* e, std::string* why) {
         return fail(fmt::format("expected {}, found {}", wit_type(e), wit_type(p)));
     switch (p->kind) {
     case TypeKind::List:
-    case TypeKind::Option: return val_subtype(p->element, e->element, why);
+    case TypeKind::Option: return val_subtype(p->element, e->element, why, resources);
     case TypeKind::Result:
-        return val_subtype(p->element, e->element, why) && val_subtype(p->error, e->error, why);
+        return val_subtype(p->element, e->element, why, resources) &&
+               val_subtype(p->error, e->error, why, resources);
     case TypeKind::Record:
     case TypeKind::Tuple:
         if (p->fields.size() != e->fields.size())
@@ -156,7 +178,7 @@ bool val_subtype(const ValType* p, const ValType* e, std::string* why) {
             if (p->fields[i].name != e->fields[i].name)
                 return fail(fmt::format("expected field `{}`, found `{}`", e->fields[i].name,
                                         p->fields[i].name));
-            if (!val_subtype(p->fields[i].type, e->fields[i].type, why)) return false;
+            if (!val_subtype(p->fields[i].type, e->fields[i].type, why, resources)) return false;
         }
         return true;
     case TypeKind::Variant:
@@ -167,7 +189,7 @@ bool val_subtype(const ValType* p, const ValType* e, std::string* why) {
             if (p->cases[i].name != e->cases[i].name)
                 return fail(fmt::format("expected case `{}`, found `{}`", e->cases[i].name,
                                         p->cases[i].name));
-            if (!val_subtype(p->cases[i].type, e->cases[i].type, why)) return false;
+            if (!val_subtype(p->cases[i].type, e->cases[i].type, why, resources)) return false;
         }
         return true;
     case TypeKind::Enum:
@@ -175,11 +197,16 @@ bool val_subtype(const ValType* p, const ValType* e, std::string* why) {
         if (p->labels != e->labels)
             return fail(fmt::format("expected {}, found {}", wit_type(e), wit_type(p)));
         return true;
+    case TypeKind::Own:
+    case TypeKind::Borrow:
+        if (resources && !same_resource(p->resource, e->resource, resources))
+            return resource_mismatch(p->resource, e->resource, why);
+        return true;
     default: return true;
     }
 }
 
-bool func_subtype(const FuncType& p, const FuncType& e, std::string* why) {
+bool func_subtype(const FuncType& p, const FuncType& e, std::string* why, ResourceMap* resources) {
     if (p.params.size() != e.params.size()) {
         if (why)
             *why =
@@ -194,34 +221,41 @@ bool func_subtype(const FuncType& p, const FuncType& e, std::string* why) {
             return false;
         }
         std::string inner;
-        if (!val_subtype(p.params[i].second, e.params[i].second, &inner)) {
+        if (!val_subtype(p.params[i].second, e.params[i].second, &inner, resources)) {
             if (why) *why = fmt::format("parameter `{}`: {}", p.params[i].first, inner);
             return false;
         }
     }
     std::string inner;
-    if (!val_subtype(p.result, e.result, &inner)) {
+    if (!val_subtype(p.result, e.result, &inner, resources)) {
         if (why) *why = fmt::format("result: {}", inner);
         return false;
     }
     return true;
 }
 
-bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why) {
+bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why,
+                    ResourceMap* resources) {
     if (p.sort != e.sort) {
         if (why) *why = fmt::format("expected {}, found {}", sort_name(e.sort), sort_name(p.sort));
         return false;
     }
     switch (p.sort) {
-    case Sort::Func: return func_subtype(*p.func, *e.func, why);
+    case Sort::Func: return func_subtype(*p.func, *e.func, why, resources);
     case Sort::Type:
         if ((p.resource != nullptr) != (e.resource != nullptr)) {
             if (why) *why = e.resource ? "expected a resource type" : "expected a value type";
             return false;
         }
-        if (p.resource) return true;
-        return val_subtype(p.value_type, e.value_type, why);
+        if (p.resource) {
+            if (resources && !same_resource(p.resource, e.resource, resources))
+                return resource_mismatch(p.resource, e.resource, why);
+            return true;
+        }
+        return val_subtype(p.value_type, e.value_type, why, resources);
     case Sort::Instance:
+        // In the expected type's order, so that a resource type export is bound before the
+        // functions that use it.
         for (const auto& [name, et] : e.instance->exports) {
             const ExternType* found = p.instance->find(name);
             // A value type an instance type exports (e.g. `stream-error`) describes the
@@ -233,13 +267,15 @@ bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why) 
                 return false;
             }
             std::string inner;
-            if (!extern_subtype(*found, et, &inner)) {
+            if (!extern_subtype(*found, et, &inner, resources)) {
                 if (why) *why = fmt::format("export `{}`: {}", name, inner);
                 return false;
             }
         }
         return true;
     case Sort::Component: {
+        // The resources of two component types are their own parameters and results, which
+        // this check does not relate: handles inside compare by kind.
         for (const auto& [name, et] : p.component->imports) {
             const ExternType* found = nullptr;
             for (const auto& [n2, t2] : e.component->imports) {

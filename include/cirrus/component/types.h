@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -152,11 +153,23 @@ private:
     std::deque<CoreModuleType> modules_;
 };
 
+// Resource identities while checking subtyping (Explainer "Type checking"): an `expected`
+// resource found here stands for the resource it maps to, and one mapped to null is an
+// abstract type parameter (a `sub resource` import of the component being instantiated) that
+// the check binds to the first resource provided in its place. Other resources match only
+// themselves.
+using ResourceMap = std::map<const ResourceType*, const ResourceType*>;
+
 // Subtyping (Explainer "Subtyping"): can a `provided` value stand where `expected` is needed?
-// On failure `why` says where the two differ.
-bool val_subtype(const ValType* provided, const ValType* expected, std::string* why);
-bool func_subtype(const FuncType& provided, const FuncType& expected, std::string* why);
-bool extern_subtype(const ExternType& provided, const ExternType& expected, std::string* why);
+// On failure `why` says where the two differ. Given `resources`, handles and resource types
+// must designate the same resource under it; without, handles compare by kind only (as when
+// the host links its own resource types: the run time checks which resource a handle is of).
+bool val_subtype(const ValType* provided, const ValType* expected, std::string* why,
+                 ResourceMap* resources = nullptr);
+bool func_subtype(const FuncType& provided, const FuncType& expected, std::string* why,
+                  ResourceMap* resources = nullptr);
+bool extern_subtype(const ExternType& provided, const ExternType& expected, std::string* why,
+                    ResourceMap* resources = nullptr);
 
 // WIT spelling of a value type (`list<string>`, `result<u32, string>`, a name when named).
 std::string wit_type(const ValType* type);
