@@ -115,8 +115,8 @@ Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
                 if (!import_names.insert({module, name}).second)
                     return Reader::invalid_at(
                         dat, fmt::format("duplicate import name `{}:{}`", module, name));
-                CIRRUS_TRY(core_extern_type(r, inner));
-                ++mt.import_count;
+                CIRRUS_TRY_ASSIGN(wasm::ExternType type, core_extern_type(r, inner));
+                mt.imports.push_back({std::move(module), std::move(name), std::move(type)});
                 break;
             }
             case 0x01: {
@@ -142,8 +142,8 @@ Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
                 CIRRUS_TRY_ASSIGN(std::string nm, r.name());
                 if (!export_names.insert(nm).second)
                     return Reader::invalid_at(nat, fmt::format("duplicate export `{}`", nm));
-                CIRRUS_TRY(core_extern_type(r, inner));
-                ++mt.export_count;
+                CIRRUS_TRY_ASSIGN(wasm::ExternType type, core_extern_type(r, inner));
+                mt.exports.emplace_back(std::move(nm), std::move(type));
                 break;
             }
             default:
@@ -152,7 +152,7 @@ Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
             }
         }
         e.is_func = false;
-        e.module = types_->core_module(mt);
+        e.module = types_->core_module(std::move(mt));
         return e;
     }
     return Reader::malformed_at(at, fmt::format("unsupported core type form 0x{:x}", form));

@@ -215,10 +215,9 @@ const ComponentType* Decoder::subst_component(Subst& sub, const ComponentType* c
         return ct;
     }
     const ComponentType* out = types_->component(std::move(copy));
-    // Its own resources, renewed by this rewriting, are still its own.
-    Created own = created_of(ct);
-    if (next_resource_ > first) own = {std::min(own.begin, first), next_resource_};
-    created_[out] = own;
+    // Its own resources were renewed by this rewriting (they lie in `sub.fresh`, which holds
+    // the component types nested in it): the new ones are its own.
+    created_[out] = {first, next_resource_};
     sub.components.emplace(ct, out);
     return out;
 }

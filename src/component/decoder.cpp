@@ -89,6 +89,7 @@ void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* d
     switch (et.sort) {
     case Sort::CoreModule:
         s.modules.push_back(nullptr);
+        s.module_types.push_back(et.core_module);
         if (def) def->space = Space::CoreModule;
         break;
     case Sort::Func:
@@ -197,7 +198,10 @@ Result<void> Decoder::check_index(const Reader&, Scope& s, SortIdx si, size_t at
 Result<ExternType> Decoder::extern_of(const Reader&, Scope& s, SortIdx si, size_t at) {
     ExternType et;
     switch (si.space) {
-    case Space::CoreModule: et.sort = Sort::CoreModule; return et;
+    case Space::CoreModule:
+        et.sort = Sort::CoreModule;
+        et.core_module = s.module_types[si.index];
+        return et;
     case Space::Func:
         et.sort = Sort::Func;
         et.func = s.funcs[si.index];
@@ -245,24 +249,11 @@ Result<wasm::ExternType> Decoder::core_extern_of(Scope& s, SortIdx si) {
     }
 }
 
-static bool limits_match(const wasm::Limits& provided, const wasm::Limits& expected) {
-    if (provided.min < expected.min) return false;
-    if (expected.max) {
-        if (!provided.max || *provided.max > *expected.max) return false;
-    }
-    return true;
-}
-
-static bool core_extern_matches(const wasm::ExternType& p, const wasm::ExternType& e) {
-    if (p.kind != e.kind) return false;
-    switch (p.kind) {
-    case wasm::ExternKind::Func: return p.func == e.func;
-    case wasm::ExternKind::Table:
-        return p.table.element == e.table.element && limits_match(p.table.limits, e.table.limits);
-    case wasm::ExternKind::Memory: return limits_match(p.memory.limits, e.memory.limits);
-    case wasm::ExternKind::Global: return p.global == e.global;
-    }
-    return false;
+const CoreModuleType* Decoder::module_type_of(const wasm::Module& module) {
+    CoreModuleType mt;
+    mt.imports = module.imports();
+    for (const auto& ex : module.exports()) mt.exports.emplace_back(ex.name, ex.type);
+    return types_->core_module(std::move(mt));
 }
 
 Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
@@ -315,7 +306,7 @@ Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
                 return Reader::invalid_at(at, fmt::format("module instantiation argument `{}` "
                                                           "does not export an item named `{}`",
                                                           imp.module, imp.name));
-            if (!core_extern_matches(*found, imp.type))
+            if (!core_extern_subtype(*found, imp.type))
                 return Reader::invalid_at(at, fmt::format("type mismatch for export `{}` of "
                                                           "module instantiation argument `{}`",
                                                           imp.name, imp.module));
@@ -528,7 +519,10 @@ Result<void> Decoder::alias(Reader& r, Scope& s, ComponentData* d) {
             def.resource = target_scope->types[def.b].resource;
             break;
         case Space::CoreType: s.core_types.push_back(target_scope->core_types[def.b]); break;
-        case Space::CoreModule: s.modules.push_back(target_scope->modules[def.b]); break;
+        case Space::CoreModule:
+            s.modules.push_back(target_scope->modules[def.b]);
+            s.module_types.push_back(target_scope->module_types[def.b]);
+            break;
         case Space::Component: s.components.push_back(target_scope->components[def.b]); break;
         default: break;
         }
@@ -850,6 +844,7 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
             }
             data.modules.push_back(std::move(compiled).value());
             scope.modules.push_back(data.modules.back().get());
+            scope.module_types.push_back(module_type_of(*data.modules.back()));
             Def def;
             def.op = Def::Op::CoreModule;
             def.space = Space::CoreModule;

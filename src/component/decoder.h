@@ -119,6 +119,7 @@ struct Scope {
     uint32_t core_tags = 0;
     std::vector<CoreTypeEntry> core_types;
     std::vector<const wasm::Module*> modules; // null: imported (type only)
+    std::vector<const CoreModuleType*> module_types;
     std::vector<CoreExports> core_instances;
     std::vector<const FuncType*> funcs;
     uint32_t values = 0;
@@ -200,6 +201,7 @@ private:
     void push_extern(Scope& s, const ExternType& et, ComponentData* d, Def* def);
     Result<ExternType> extern_of(const Reader& r, Scope& s, SortIdx si, size_t at);
     Result<wasm::ExternType> core_extern_of(Scope& s, SortIdx si);
+    const CoreModuleType* module_type_of(const wasm::Module& module);
     Result<void> add_name(const Reader& r, std::set<std::string>& names, const std::string& name,
                           size_t at, const char* what);
     Result<void> check_annotated(const std::string& name, const ExternType& et,

@@ -308,8 +308,57 @@ bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why,
         }
         return true;
     }
+    case Sort::CoreModule: {
+        // Module subtyping (Explainer "Type Checking"): the provided module may import less
+        // and export more. A module whose type is not known here (none given) is not checked.
+        if (!p.core_module || !e.core_module) return true;
+        auto fail = [&](std::string msg) {
+            if (why) *why = std::move(msg);
+            return false;
+        };
+        for (const auto& imp : p.core_module->imports) {
+            const wasm::ImportDesc* found = nullptr;
+            for (const auto& other : e.core_module->imports) {
+                if (other.module == imp.module && other.name == imp.name) found = &other;
+            }
+            if (!found)
+                return fail(fmt::format("missing expected import `{}::{}`", imp.module, imp.name));
+            if (!core_extern_subtype(found->type, imp.type))
+                return fail(fmt::format("type mismatch in import `{}::{}`", imp.module, imp.name));
+        }
+        for (const auto& [name, type] : e.core_module->exports) {
+            const wasm::ExternType* found = nullptr;
+            for (const auto& [other, t] : p.core_module->exports) {
+                if (other == name) found = &t;
+            }
+            if (!found) return fail(fmt::format("missing expected export `{}`", name));
+            if (!core_extern_subtype(*found, type))
+                return fail(fmt::format("type mismatch in export `{}`", name));
+        }
+        return true;
+    }
     default: return true;
     }
+}
+
+static bool limits_match(const wasm::Limits& provided, const wasm::Limits& expected) {
+    if (provided.min < expected.min) return false;
+    if (expected.max) {
+        if (!provided.max || *provided.max > *expected.max) return false;
+    }
+    return true;
+}
+
+bool core_extern_subtype(const wasm::ExternType& p, const wasm::ExternType& e) {
+    if (p.kind != e.kind) return false;
+    switch (p.kind) {
+    case wasm::ExternKind::Func: return p.func == e.func;
+    case wasm::ExternKind::Table:
+        return p.table.element == e.table.element && limits_match(p.table.limits, e.table.limits);
+    case wasm::ExternKind::Memory: return limits_match(p.memory.limits, e.memory.limits);
+    case wasm::ExternKind::Global: return p.global == e.global;
+    }
+    return false;
 }
 
 std::string wit_type(const ValType* t) {

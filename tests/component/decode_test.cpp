@@ -103,6 +103,78 @@ TEST(Decode, CanonLiftTypeMustMatchTheCoreFunction) {
         << c.error().message;
 }
 
+// A section whose body may be longer than 127 bytes (the size as an unsigned LEB128).
+std::vector<uint8_t> with_long_section(uint8_t id, const std::vector<uint8_t>& body) {
+    auto bytes = header();
+    bytes.push_back(id);
+    size_t n = body.size();
+    do {
+        uint8_t b = n & 0x7f;
+        n >>= 7;
+        bytes.push_back(n ? (b | 0x80) : b);
+    } while (n);
+    bytes.insert(bytes.end(), body.begin(), body.end());
+    return bytes;
+}
+
+// `depth` instance types nested in one another: (type (instance (type (instance ...)))).
+std::vector<uint8_t> nested_instance_types(int depth) {
+    std::vector<uint8_t> inner = {0x42, 0x00};
+    for (int i = 1; i < depth; ++i) inner.insert(inner.begin(), {0x42, 0x01, 0x01});
+    inner.insert(inner.begin(), 0x01); // one type in the section
+    return with_long_section(7, inner);
+}
+
+TEST(Decode, ComponentAndInstanceTypesNestAtMost100Deep) {
+    wasm::Engine engine;
+    auto ok = Component::compile(engine, nested_instance_types(100));
+    EXPECT_TRUE(ok.ok()) << ok.error().to_string();
+    // Deeper is refused with an error (and never exhausts the stack, however deep).
+    for (int depth : {101, 5000}) {
+        Error e = compile_error(nested_instance_types(depth));
+        EXPECT_EQ(e.kind, ErrorKind::Invalid);
+        EXPECT_NE(e.message.find("type nesting is too deep (at offset 0x"), std::string::npos)
+            << e.message;
+    }
+}
+
+TEST(Decode, InstantiationArgumentsKeepResourceIdentity) {
+    Error e = compile_error(read_test_file("resource-args.wasm"));
+    EXPECT_EQ(e.kind, ErrorKind::Invalid);
+    EXPECT_NE(e.message.find("type mismatch for import `g`: parameter `x`: resource types are "
+                             "not the same (expected `T`, found `U`) (at offset 0x"),
+              std::string::npos)
+        << e.message;
+}
+
+// Handles and resource types compare by resource under a map, which binds the parameters
+// (resources mapped to null) to the first resource provided for them.
+TEST(Subtyping, ResourcesCompareUnderAMap) {
+    TypeArena arena;
+    const ResourceType* param = arena.resource("t");
+    const ResourceType* a = arena.resource("a");
+    const ResourceType* b = arena.resource("b");
+    ResourceMap map{{param, nullptr}};
+    std::string why;
+    EXPECT_TRUE(val_subtype(arena.list(arena.own(a)), arena.list(arena.own(param)), &why, &map));
+    EXPECT_EQ(map[param], a);
+    EXPECT_TRUE(val_subtype(arena.borrow(a), arena.borrow(param), &why, &map));
+    EXPECT_FALSE(val_subtype(arena.own(b), arena.own(param), &why, &map));
+    EXPECT_EQ(why, "resource types are not the same (expected `t`, found `b`)");
+    EXPECT_FALSE(val_subtype(arena.borrow(a), arena.own(param), &why, &map));
+    EXPECT_EQ(why, "expected t, found borrow<a>"); // WIT spells `own<t>` as `t`
+    // A resource that is no parameter matches only itself.
+    EXPECT_FALSE(val_subtype(arena.own(a), arena.own(b), &why, &map));
+    ExternType pa{Sort::Type}, pb{Sort::Type};
+    pa.resource = a;
+    pb.resource = b;
+    EXPECT_FALSE(extern_subtype(pa, pb, &why, &map));
+    EXPECT_TRUE(extern_subtype(pa, pa, &why, &map));
+    // Without a map, handles compare by kind only (the host's resources are checked at run
+    // time).
+    EXPECT_TRUE(val_subtype(arena.own(a), arena.own(b), &why));
+}
+
 // Every prefix and every single-byte corruption of real components decodes or fails cleanly.
 TEST(Decode, TruncatedAndCorruptedInputsNeverCrash) {
     wasm::Engine engine;

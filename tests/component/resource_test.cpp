@@ -124,5 +124,24 @@ TEST(ResourceLinking, AMissingHostResourceIsNamed) {
     EXPECT_NE(inst.error().message.find("`token`"), std::string::npos);
 }
 
+// An export ascribed `(sub resource)` is a type of its own for the decoder; at run time it is
+// the resource it exports, so handles of it go out and come back.
+TEST(AscribedResource, HandlesOfTheAscribedExportRoundTrip) {
+    wasm::Engine engine;
+    auto component = load(engine, "ascribed-resource");
+    ASSERT_TRUE(component);
+    Store store(engine);
+    auto inst = Linker().instantiate(store, component);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    std::vector<Val> seven = {Val::u32(7)};
+    auto made = store.call((*inst)->get_func("make"), seven);
+    ASSERT_TRUE(made.ok()) << made.error().to_string();
+    ASSERT_EQ((*made)->kind, TypeKind::Own);
+    std::vector<Val> handle = {**made};
+    auto value = store.call((*inst)->get_func("value"), handle);
+    ASSERT_TRUE(value.ok()) << value.error().to_string();
+    EXPECT_EQ((*value)->as_u64(), 7u);
+}
+
 } // namespace
 } // namespace cirrus::component::test

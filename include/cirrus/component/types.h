@@ -4,6 +4,8 @@
 // owns them (one per decoded component, one per host definition set).
 #pragma once
 
+#include "cirrus/wasm/types.h"
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -114,10 +116,10 @@ struct ComponentType {
     std::vector<std::pair<std::string, ExternType>> exports;
 };
 
-// A core module type (core:moduletype): only its shape is kept for messages.
+// A core module type (core:moduletype): what the module imports and exports.
 struct CoreModuleType {
-    size_t import_count = 0;
-    size_t export_count = 0;
+    std::vector<wasm::ImportDesc> imports;
+    std::vector<std::pair<std::string, wasm::ExternType>> exports;
 };
 
 // Owns types; pointers stay valid for its lifetime.
@@ -130,7 +132,7 @@ public:
     }
     InstanceType* instance(InstanceType t) { return &instances_.emplace_back(std::move(t)); }
     ComponentType* component(ComponentType t) { return &components_.emplace_back(std::move(t)); }
-    CoreModuleType* core_module(CoreModuleType t) { return &modules_.emplace_back(t); }
+    CoreModuleType* core_module(CoreModuleType t) { return &modules_.emplace_back(std::move(t)); }
 
     // Value type constructors, for host code.
     const ValType* list(const ValType* element);
@@ -170,6 +172,10 @@ bool func_subtype(const FuncType& provided, const FuncType& expected, std::strin
                   ResourceMap* resources = nullptr);
 bool extern_subtype(const ExternType& provided, const ExternType& expected, std::string* why,
                     ResourceMap* resources = nullptr);
+
+// Core subtyping (WebAssembly "Import Subtyping"): the same kind, function and global types
+// equal, table and memory limits at least as tight.
+bool core_extern_subtype(const wasm::ExternType& provided, const wasm::ExternType& expected);
 
 // WIT spelling of a value type (`list<string>`, `result<u32, string>`, a name when named).
 std::string wit_type(const ValType* type);
