@@ -316,6 +316,7 @@ Result<const ValType*> Decoder::def_val_type(Reader& r, Scope& s, uint8_t op) {
     }
     const ValType* out = types_->val(std::move(t));
     if (type_depth(out) > kMaxTypeDepth) return Reader::invalid_at(at, "type nesting is too deep");
+    CIRRUS_TRY(check_size(type_size(out), at));
     if (elem_size(out) >= (1u << 28)) return Reader::invalid_at(at, "type is too large");
     return out;
 }
@@ -365,7 +366,9 @@ Result<const FuncType*> Decoder::func_type(Reader& r, Scope& s) {
     }
     if (contains_borrow(ft.result))
         return Reader::invalid_at(rat, "function result cannot contain a `borrow` type");
-    return types_->func(std::move(ft));
+    const FuncType* out = types_->func(std::move(ft));
+    CIRRUS_TRY(check_size(type_size(out), rat));
+    return out;
 }
 
 // The type rules of annotated names (Explainer "Import and Export Definitions", Binary.md):
@@ -571,6 +574,7 @@ Result<const ComponentType*> Decoder::component_type(Reader& r, Scope& s) {
     for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, true));
     const ComponentType* ct = types_->component(ComponentType{inner.imports, inner.exports});
     created_[ct] = {first, next_resource_};
+    CIRRUS_TRY(check_size(type_size(ct), r.offset()));
     return ct;
 }
 
@@ -586,6 +590,7 @@ Result<const InstanceType*> Decoder::instance_type(Reader& r, Scope& s) {
     for (uint32_t i = 0; i < n; ++i) CIRRUS_TRY(type_decl(r, inner, false));
     const InstanceType* it = types_->instance(InstanceType{inner.exports});
     created_[it] = {first, next_resource_};
+    CIRRUS_TRY(check_size(type_size(it), r.offset()));
     return it;
 }
 

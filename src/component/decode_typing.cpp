@@ -4,6 +4,8 @@
 // which types the imports and exports of a component or component type may use.
 #include "decoder.h"
 
+#include <algorithm>
+
 namespace cirrus::component::detail {
 
 // ---------------------------------------------------------------- external visibility
@@ -289,6 +291,70 @@ Result<const InstanceType*> Decoder::instantiate_type(const ComponentType* ct,
     InstanceType it;
     for (const auto& [name, et] : ct->exports) it.exports.emplace_back(name, subst_extern(sub, et));
     return types_->instance(std::move(it));
+}
+
+// ---------------------------------------------------------------- type size
+
+// Sizes saturate just past the limit, so sums cannot overflow.
+static uint64_t add_size(uint64_t a, uint64_t b) {
+    return std::min<uint64_t>(a + b, 2 * kMaxTypeSize + 1);
+}
+
+uint64_t Decoder::type_size(const ValType* t) {
+    if (!t || is_primitive(t->kind)) return 1;
+    if (auto it = sizes_.find(t); it != sizes_.end()) return it->second;
+    uint64_t n = add_size(1, add_size(type_size(t->element), type_size(t->error)));
+    for (const auto& f : t->fields) n = add_size(n, type_size(f.type));
+    for (const auto& c : t->cases) n = add_size(n, type_size(c.type));
+    n = add_size(n, t->labels.size());
+    sizes_.emplace(t, n);
+    return n;
+}
+
+uint64_t Decoder::type_size(const FuncType* f) {
+    if (auto it = sizes_.find(f); it != sizes_.end()) return it->second;
+    uint64_t n = add_size(1, type_size(f->result));
+    for (const auto& [name, t] : f->params) n = add_size(n, type_size(t));
+    sizes_.emplace(f, n);
+    return n;
+}
+
+uint64_t Decoder::type_size(const ExternType& et) {
+    switch (et.sort) {
+    case Sort::Func: return type_size(et.func);
+    case Sort::Type: return et.resource ? 1 : type_size(et.value_type);
+    case Sort::Instance: return type_size(et.instance);
+    case Sort::Component: return type_size(et.component);
+    case Sort::CoreModule:
+        return et.core_module
+                   ? add_size(et.core_module->imports.size(), et.core_module->exports.size() + 1)
+                   : 1;
+    default: return 1;
+    }
+}
+
+uint64_t Decoder::type_size(const InstanceType* it) {
+    if (auto pos = sizes_.find(it); pos != sizes_.end()) return pos->second;
+    uint64_t n = 1;
+    for (const auto& [name, et] : it->exports) n = add_size(n, type_size(et));
+    sizes_.emplace(it, n);
+    return n;
+}
+
+uint64_t Decoder::type_size(const ComponentType* ct) {
+    if (auto pos = sizes_.find(ct); pos != sizes_.end()) return pos->second;
+    uint64_t n = 1;
+    for (const auto& [name, et] : ct->imports) n = add_size(n, type_size(et));
+    for (const auto& [name, et] : ct->exports) n = add_size(n, type_size(et));
+    sizes_.emplace(ct, n);
+    return n;
+}
+
+Result<void> Decoder::check_size(uint64_t size, size_t at) const {
+    if (size > kMaxTypeSize)
+        return Reader::invalid_at(
+            at, fmt::format("effective type size exceeds the limit of {}", kMaxTypeSize));
+    return {};
 }
 
 // ---------------------------------------------------------------- outer aliases

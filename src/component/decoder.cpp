@@ -389,7 +389,9 @@ Result<void> Decoder::instance(Reader& r, Scope& s, ComponentData& d) {
     } else {
         return Reader::malformed_at(at, fmt::format("invalid instance kind 0x{:x}", kind));
     }
-    s.instances.push_back(types_->instance(std::move(it)));
+    const InstanceType* type = types_->instance(std::move(it));
+    CIRRUS_TRY(check_size(type_size(type), at));
+    s.instances.push_back(type);
     d.defs.push_back(std::move(def));
     return {};
 }
@@ -875,6 +877,7 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
             CIRRUS_TRY(component_body(s, inner, *nested, depth + 1));
             nested->type = types_->component(ComponentType{inner.imports, inner.exports});
             created_[nested->type] = {first, next_resource_};
+            CIRRUS_TRY(check_size(type_size(nested->type), sat));
             scope.components.push_back(nested->type);
             data.components.push_back(std::move(nested));
             Def def;

@@ -156,6 +156,14 @@ struct Subst {
     std::map<const ComponentType*, const ComponentType*> components;
 };
 
+// Value types, and component and instance types, nest at most this deep (as wasmparser's
+// MAX_WASM_COMPONENT_TYPE_DEPTH): it bounds the recursion of every later walk over a type.
+inline constexpr uint32_t kMaxTypeDepth = 100;
+// A type's size with shared parts counted at each use (as wasmparser's type size limit): a
+// type defined in a few bytes may be exponentially large when expanded, and every check walks
+// the expansion, so no type may exceed this.
+inline constexpr uint64_t kMaxTypeSize = 100000;
+
 class Decoder {
 public:
     Decoder(const wasm::Engine& engine, std::shared_ptr<TypeArena> types)
@@ -248,11 +256,15 @@ private:
     uint32_t next_resource_ = 0;
     std::unordered_map<const void*, Created> created_;
 
-    // Value types nest at most this deep (as wasmparser's MAX_WASM_COMPONENT_TYPE_DEPTH): it
-    // bounds the recursion of every later walk over a type.
-    static constexpr uint32_t kMaxTypeDepth = 100;
     uint32_t type_depth(const ValType* t);
     std::unordered_map<const ValType*, uint32_t> depths_;
+    uint64_t type_size(const ValType* t);
+    uint64_t type_size(const FuncType* f);
+    uint64_t type_size(const ExternType& et);
+    uint64_t type_size(const InstanceType* it);
+    uint64_t type_size(const ComponentType* ct);
+    Result<void> check_size(uint64_t size, size_t at) const;
+    std::unordered_map<const void*, uint64_t> sizes_;
 };
 
 } // namespace cirrus::component::detail

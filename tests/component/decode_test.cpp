@@ -138,6 +138,18 @@ TEST(Decode, ComponentAndInstanceTypesNestAtMost100Deep) {
     }
 }
 
+// Each type a tuple of two of the one before: 30 bytes of types that expand to 2^30 nodes.
+TEST(Decode, ExponentiallyLargeTypesAreRefused) {
+    std::vector<uint8_t> body = {30, 0x6f, 0x02, 0x7d, 0x7d};
+    for (uint8_t k = 1; k < 30; ++k)
+        body.insert(body.end(), {0x6f, 0x02, uint8_t(k - 1), uint8_t(k - 1)});
+    Error e = compile_error(with_long_section(7, body));
+    EXPECT_EQ(e.kind, ErrorKind::Invalid);
+    EXPECT_NE(e.message.find("effective type size exceeds the limit of 100000 (at offset 0x"),
+              std::string::npos)
+        << e.message;
+}
+
 TEST(Decode, InstantiationArgumentsKeepResourceIdentity) {
     Error e = compile_error(read_test_file("resource-args.wasm"));
     EXPECT_EQ(e.kind, ErrorKind::Invalid);
