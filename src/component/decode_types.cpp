@@ -80,7 +80,7 @@ Result<wasm::ExternType> Decoder::core_extern_type(Reader& r,
     }
 }
 
-Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
+Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope& s) {
     size_t at = r.offset();
     CIRRUS_TRY_ASSIGN(uint8_t form, r.byte());
     CoreTypeEntry e;
@@ -133,9 +133,29 @@ Result<CoreTypeEntry> Decoder::core_type(Reader& r, Scope&) {
                 CIRRUS_TRY_ASSIGN(uint8_t k, r.byte());
                 if (sort != 0x10 || k != 0x01)
                     return Reader::malformed_at(dat, "invalid alias in module type");
-                CIRRUS_TRY(r.u32());
-                CIRRUS_TRY(r.u32());
-                return Reader::invalid_at(dat, "outer aliases in module types are not supported");
+                // An outer alias of a core type: count 0 is this module type, 1 the
+                // scope it is declared in, and so on out (Binary.md "core:alias").
+                size_t cat = r.offset();
+                CIRRUS_TRY_ASSIGN(uint32_t count, r.u32());
+                size_t iat = r.offset();
+                CIRRUS_TRY_ASSIGN(uint32_t idx, r.u32());
+                const std::vector<CoreTypeEntry>* space = &inner;
+                if (count > 0) {
+                    Scope* target = &s;
+                    for (uint32_t k = 1; k < count && target; ++k) target = target->parent;
+                    if (!target)
+                        return Reader::invalid_at(
+                            cat, fmt::format("invalid outer alias count of {}", count));
+                    space = &target->core_types;
+                }
+                if (idx >= space->size())
+                    return Reader::invalid_at(iat,
+                                              fmt::format("core type index {} out of bounds", idx));
+                if (!(*space)[idx].is_func)
+                    return Reader::invalid_at(iat, "a module type can only alias function types");
+                CoreTypeEntry aliased = (*space)[idx];
+                inner.push_back(std::move(aliased));
+                break;
             }
             case 0x03: {
                 size_t nat = r.offset();

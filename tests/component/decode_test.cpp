@@ -150,6 +150,27 @@ TEST(Decode, ExponentiallyLargeTypesAreRefused) {
         << e.message;
 }
 
+// (core type (module)) (core type (module (alias outer N 0 (type)))): a module type may
+// alias the function types of its enclosing scopes, nothing else.
+TEST(Decode, ModuleTypesAliasOnlyOuterFunctionTypes) {
+    Error module = compile_error(
+        with_section(3, {0x02, 0x50, 0x00, 0x50, 0x01, 0x02, 0x10, 0x01, 0x01, 0x00}));
+    EXPECT_NE(module.message.find("a module type can only alias function types (at offset 0x13)"),
+              std::string::npos)
+        << module.message;
+    Error count = compile_error(
+        with_section(3, {0x02, 0x50, 0x00, 0x50, 0x01, 0x02, 0x10, 0x01, 0x05, 0x00}));
+    EXPECT_NE(count.message.find("invalid outer alias count of 5 (at offset 0x12)"),
+              std::string::npos)
+        << count.message;
+    wasm::Engine engine;
+    // (core type (func)) (core type (module (alias outer 1 0 (type)) (export "f" (func 0))))
+    auto ok = Component::compile(engine,
+                                 with_section(3, {0x02, 0x60, 0x00, 0x00, 0x50, 0x02, 0x02, 0x10,
+                                                  0x01, 0x01, 0x00, 0x03, 0x01, 'f', 0x00, 0x00}));
+    EXPECT_TRUE(ok.ok()) << ok.error().to_string();
+}
+
 TEST(Decode, InstantiationArgumentsKeepResourceIdentity) {
     Error e = compile_error(read_test_file("resource-args.wasm"));
     EXPECT_EQ(e.kind, ErrorKind::Invalid);
