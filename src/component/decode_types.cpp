@@ -511,6 +511,7 @@ Result<ExternType> Decoder::extern_type(Reader& r, Scope& s, const std::string& 
                 // A named value type: keep a copy carrying the name for WIT printing.
                 ValType named = *dt.val;
                 named.name = name;
+                named.named_from = dt.val;
                 et.value_type = types_->val(std::move(named));
             } else {
                 return Reader::invalid_at(iat, "only value and resource types can be exported "

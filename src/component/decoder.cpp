@@ -778,6 +778,7 @@ Result<void> Decoder::export_(Reader& r, Scope& s, ComponentData& d) {
     if (et.sort == Sort::Type && et.value_type && et.value_type->name != name) {
         ValType named = *et.value_type;
         named.name = name;
+        named.named_from = et.value_type;
         et.value_type = types_->val(std::move(named));
     }
     CIRRUS_TRY(check_named(s, et, false, nat));

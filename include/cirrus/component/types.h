@@ -76,6 +76,9 @@ struct ValType {
     std::vector<std::string> labels;        // enum, flags
     const ResourceType* resource = nullptr; // own, borrow
     std::string name; // the name it was exported or imported under, for WIT printing
+    // A named copy made for an export or import: the type it names (for WIT, where the
+    // named type is a `use` of the interface that defined the original).
+    const ValType* named_from = nullptr;
 
     // The shared instance of a primitive type.
     static const ValType* primitive(TypeKind kind);
