@@ -88,9 +88,15 @@ struct Def {
     bool results_in_memory = false;
 };
 
+// A core module defined in a component, with the type its imports and exports give it.
+struct CoreModuleDef {
+    std::shared_ptr<const wasm::Module> module;
+    const CoreModuleType* type = nullptr;
+};
+
 struct ComponentData {
     std::shared_ptr<TypeArena> types; // shared by a component and the components nested in it
-    std::vector<std::shared_ptr<const wasm::Module>> modules;
+    std::vector<CoreModuleDef> modules;
     std::vector<std::unique_ptr<ComponentData>> components;
     std::vector<Def> defs;
     const ComponentType* type = nullptr;

@@ -513,9 +513,14 @@ Result<ExternType> Decoder::extern_type(Reader& r, Scope& s, const std::string& 
                 named.name = name;
                 named.named_from = dt.val;
                 et.value_type = types_->val(std::move(named));
+            } else if (dt.kind == DefType::Kind::Func) {
+                et.func = dt.func;
+            } else if (dt.kind == DefType::Kind::Component) {
+                et.component = dt.component;
+            } else if (dt.kind == DefType::Kind::Instance) {
+                et.instance = dt.instance;
             } else {
-                return Reader::invalid_at(iat, "only value and resource types can be exported "
-                                               "as types here");
+                return Reader::invalid_at(iat, "a core module type cannot be exported");
             }
         } else if (bound == 0x01) {
             et.resource = new_resource(name);

@@ -68,6 +68,20 @@ bool Decoder::name_extern(Scope& s, const ExternType& et, bool import) {
             if (import) s.imported_resources.insert(et.resource);
             return true;
         }
+        if (et.func) return func_visible(s, et.func, import);
+        if (et.instance) {
+            // An instance type exported as a type uses only visible types, as an instance
+            // would, but names nothing here.
+            Scope probe;
+            probe.imported_vals = s.imported_vals;
+            probe.exported_vals = s.exported_vals;
+            probe.imported_resources = s.imported_resources;
+            probe.exported_resources = s.exported_resources;
+            ExternType as = et;
+            as.sort = Sort::Instance;
+            return name_extern(probe, as, import);
+        }
+        if (et.component) return true; // closed, like a component
         if (!parts_visible(s, et.value_type, import)) return false;
         s.exported_vals.insert(et.value_type);
         if (import) s.imported_vals.insert(et.value_type);

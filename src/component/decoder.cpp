@@ -106,6 +106,15 @@ void Decoder::push_extern(Scope& s, const ExternType& et, ComponentData*, Def* d
         if (et.resource) {
             dt.kind = DefType::Kind::Resource;
             dt.resource = et.resource;
+        } else if (et.func) {
+            dt.kind = DefType::Kind::Func;
+            dt.func = et.func;
+        } else if (et.component) {
+            dt.kind = DefType::Kind::Component;
+            dt.component = et.component;
+        } else if (et.instance) {
+            dt.kind = DefType::Kind::Instance;
+            dt.instance = et.instance;
         } else {
             dt.kind = DefType::Kind::Val;
             dt.val = et.value_type;
@@ -213,8 +222,14 @@ Result<ExternType> Decoder::extern_of(const Reader&, Scope& s, SortIdx si, size_
             et.resource = dt.resource;
         else if (dt.kind == DefType::Kind::Val)
             et.value_type = dt.val;
+        else if (dt.kind == DefType::Kind::Func)
+            et.func = dt.func;
+        else if (dt.kind == DefType::Kind::Component)
+            et.component = dt.component;
+        else if (dt.kind == DefType::Kind::Instance)
+            et.instance = dt.instance;
         else
-            return Reader::invalid_at(at, "only value and resource types can be exported");
+            return Reader::invalid_at(at, "a core module type cannot be exported");
         return et;
     }
     case Space::Component:
@@ -268,10 +283,7 @@ Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
         CIRRUS_TRY_ASSIGN(def.a, r.u32());
         if (def.a >= s.modules.size())
             return Reader::invalid_at(mat, fmt::format("module index {} out of bounds", def.a));
-        const wasm::Module* module = s.modules[def.a];
-        if (!module)
-            return Reader::invalid_at(mat, "instantiating an imported core module is not "
-                                           "supported");
+        const CoreModuleType* module = s.module_types[def.a];
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
         std::map<std::string, uint32_t> args;
         for (uint32_t i = 0; i < n; ++i) {
@@ -291,7 +303,7 @@ Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
                                                            name));
             def.args.push_back({name, {Space::CoreInstance, idx}});
         }
-        for (const auto& imp : module->imports()) {
+        for (const auto& imp : module->imports) {
             auto it = args.find(imp.module);
             if (it == args.end())
                 return Reader::invalid_at(at, fmt::format("missing module instantiation argument "
@@ -311,7 +323,7 @@ Result<void> Decoder::core_instance(Reader& r, Scope& s, ComponentData& d) {
                                                           "module instantiation argument `{}`",
                                                           imp.name, imp.module));
         }
-        for (const auto& ex : module->exports()) exports.emplace_back(ex.name, ex.type);
+        exports = module->exports;
     } else if (kind == 0x01) {
         def.op = Def::Op::CoreInlineExports;
         CIRRUS_TRY_ASSIGN(uint32_t n, r.count());
@@ -845,9 +857,11 @@ Result<void> Decoder::component_body(Reader& r, Scope& scope, ComponentData& dat
                         body_at, fmt::format("core module: duplicate import name `{}:{}`",
                                              imp.module, imp.name));
             }
-            data.modules.push_back(std::move(compiled).value());
-            scope.modules.push_back(data.modules.back().get());
-            scope.module_types.push_back(module_type_of(*data.modules.back()));
+            auto& def_module = data.modules.emplace_back();
+            def_module.module = std::move(compiled).value();
+            def_module.type = module_type_of(*def_module.module);
+            scope.modules.push_back(def_module.module.get());
+            scope.module_types.push_back(def_module.type);
             Def def;
             def.op = Def::Op::CoreModule;
             def.space = Space::CoreModule;

@@ -99,8 +99,28 @@ struct RItem {
     ResourceImpl* resource = nullptr;
     const ComponentData* component = nullptr;
     RScope* component_parent = nullptr;
-    const std::shared_ptr<const wasm::Module>* module = nullptr;
+    const detail::CoreModuleDef* module = nullptr;
 };
+
+Instance::Export export_of(std::string name, const RItem& it) {
+    Instance::Export e{std::move(name), it.sort, it.func, it.instance, it.resource};
+    e.component = it.component;
+    e.component_scope = it.component_parent;
+    e.module = it.module;
+    return e;
+}
+
+RItem item_of(const Instance::Export& e) {
+    RItem it;
+    it.sort = e.sort;
+    it.func = e.func;
+    it.instance = e.instance;
+    it.resource = e.resource;
+    it.component = e.component;
+    it.component_parent = e.component_scope;
+    it.module = e.module;
+    return it;
+}
 
 const InstanceType* type_of_instance(Runtime& rt, Instance& inst) {
     auto it = std::make_unique<InstanceType>();
@@ -109,6 +129,8 @@ const InstanceType* type_of_instance(Runtime& rt, Instance& inst) {
         et.sort = e.sort;
         if (e.func) et.func = &e.func->type();
         if (e.instance) et.instance = &e.instance->type();
+        if (e.component) et.component = e.component->type;
+        if (e.module) et.core_module = e.module->type;
         if (e.sort == Sort::Type) {
             static const ResourceType opaque{"opaque"};
             et.resource = e.resource ? e.resource->decl : &opaque;
@@ -199,7 +221,7 @@ uint32_t Instantiator::lookup(const List& list, std::string_view name, NameOf na
 // Each import of the module comes from the export of the same name of the core instance given
 // as the argument named like the import's module; imports are passed by position.
 Result<wasm::Instance*> Instantiator::instantiate_core(RScope& s, const Def& def) {
-    const auto& module = *s.modules[def.a];
+    const auto& module = s.modules[def.a]->module;
     const auto& imports = module->imports();
     std::vector<wasm::Extern> externs(imports.size());
     auto export_name = [](const std::pair<std::string, wasm::Extern>& e) -> std::string_view {
@@ -299,8 +321,8 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             for (const auto& arg : def.args) child_args[arg.name] = item_at(s, arg.target);
             auto [child, child_parent] = s.components[def.a];
             if (!child)
-                return Error(ErrorKind::Unlinkable, "instantiating a component that was imported "
-                                                    "or exported as a value is not supported");
+                return Error(ErrorKind::Unlinkable,
+                             fmt::format("component {} was not provided", def.a));
             CIRRUS_TRY_ASSIGN(Instance * inst,
                               run(*child, child_parent, child_args,
                                   st->name + "/instance" + std::to_string(s.instances.size())));
@@ -310,8 +332,7 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
         case Def::Op::InlineExports: {
             Instance* inst = new_instance(rt_);
             for (const auto& arg : def.args) {
-                RItem it = item_at(s, arg.target);
-                inst->exports_.push_back({arg.name, it.sort, it.func, it.instance, it.resource});
+                inst->exports_.push_back(export_of(arg.name, item_at(s, arg.target)));
             }
             inst->type_ = type_of_instance(rt_, *inst);
             s.instances.push_back(inst);
@@ -326,13 +347,7 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
             uint32_t pos =
                 lookup(inst->exports(), def.name,
                        [](const Instance::Export& e) -> std::string_view { return e.name; });
-            if (pos != UINT32_MAX) {
-                const Instance::Export& e = inst->exports()[pos];
-                it.sort = e.sort;
-                it.func = e.func;
-                it.instance = e.instance;
-                it.resource = e.resource;
-            }
+            if (pos != UINT32_MAX) it = item_of(inst->exports()[pos]);
             push(s, st, it, def.resource);
             break;
         }
@@ -454,7 +469,7 @@ Result<Instance*> Instantiator::run(const ComponentData& data, RScope* parent,
         }
         case Def::Op::Export: {
             RItem it = item_at(s, def.target);
-            self->exports_.push_back({def.name, it.sort, it.func, it.instance, it.resource});
+            self->exports_.push_back(export_of(def.name, it));
             push(s, st, it, def.resource);
             break;
         }
@@ -532,8 +547,33 @@ struct InstancePre::Imports {
 InstancePre::InstancePre() : imports_(std::make_unique<Imports>()) {}
 InstancePre::~InstancePre() = default;
 
+// Whether an instance type asks for nothing at run time: its exports are value types and
+// instances that ask for nothing.
+static bool needs_nothing(const InstanceType& type) {
+    for (const auto& [name, et] : type.exports) {
+        if (et.sort == Sort::Type && !et.resource) continue;
+        if (et.sort == Sort::Instance && needs_nothing(*et.instance)) continue;
+        return false;
+    }
+    return true;
+}
+
+// An instance of such a type: its instance exports, each as empty.
+Instance* InstancePre::empty_instance(Imports& imports, const InstanceType& type) {
+    imports.host_instances.push_back(std::make_unique<Instance>());
+    Instance* inst = imports.host_instances.back().get();
+    inst->type_ = &type;
+    for (const auto& [name, et] : type.exports) {
+        if (et.sort == Sort::Instance)
+            inst->exports_.push_back(
+                {name, Sort::Instance, nullptr, empty_instance(imports, *et.instance), nullptr});
+    }
+    return inst;
+}
+
 Result<std::shared_ptr<const InstancePre>>
 Linker::instantiate_pre(const std::shared_ptr<const Component>& component) {
+    CIRRUS_TRY(detail::check_root(component->data()));
     std::shared_ptr<InstancePre> pre(new InstancePre());
     pre->component_ = component;
     InstancePre::Imports& imports = *pre->imports_;
@@ -597,6 +637,29 @@ Linker::instantiate_pre(const std::shared_ptr<const Component>& component) {
                 provided.resource = r->decl;
                 found = true;
             }
+        }
+        // What the linker has under this name when it is not what the import asks for.
+        const char* other = named ? "instance" : nullptr;
+        if (root) {
+            for (const auto& f : root->funcs) {
+                if (f.first == name) other = "func";
+            }
+            for (const auto& r : root->resources) {
+                if (r.first == name) other = "resource type";
+            }
+        }
+        if (!found && other)
+            return Error(ErrorKind::Unlinkable,
+                         fmt::format("component import `{}` has the wrong type: expected {}, "
+                                     "found {}",
+                                     name, sort_name(expected.sort), other));
+        if (!found && expected.sort == Sort::Instance && needs_nothing(*expected.instance)) {
+            // An instance with nothing to provide (value types, empty instances) need not be
+            // defined: an empty instance stands for it.
+            it.sort = Sort::Instance;
+            it.instance = InstancePre::empty_instance(imports, *expected.instance);
+            imports.args[name] = it;
+            continue;
         }
         if (!found)
             return Error(ErrorKind::Unlinkable,

@@ -72,7 +72,7 @@ struct RScope {
     std::vector<wasm::Table*> core_tables;
     std::vector<wasm::Memory*> core_memories;
     std::vector<wasm::Global*> core_globals;
-    std::vector<const std::shared_ptr<const wasm::Module>*> modules;
+    std::vector<const CoreModuleDef*> modules;
     std::vector<CoreInst*> core_instances;
     std::vector<Func*> funcs;
     std::vector<ResourceImpl*> types; // null for types with no run-time part
@@ -91,6 +91,10 @@ struct LiftLowerContext {
     std::vector<uint32_t>
         lenders; // own handles of `inst` lent by lifted borrows: released after the call
 };
+
+// What the host refuses of a root component before resolving its imports (root.cpp):
+// component and core module imports, component exports, re-exported host functions.
+Result<void> check_root(const ComponentData& data);
 
 // Lift and lower (abi.cpp).
 Result<Val> load(LiftLowerContext& cx, const ValType* t, uint32_t ptr);

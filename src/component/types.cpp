@@ -243,6 +243,14 @@ bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why,
     switch (p.sort) {
     case Sort::Func: return func_subtype(*p.func, *e.func, why, resources);
     case Sort::Type:
+        if (e.func || e.component || e.instance || p.func || p.component || p.instance) {
+            // An exported function, component or instance type: `eq` asks for the same type,
+            // subtyping both ways.
+            ExternType pt = p, et = e;
+            pt.sort = p.func ? Sort::Func : p.component ? Sort::Component : Sort::Instance;
+            et.sort = e.func ? Sort::Func : e.component ? Sort::Component : Sort::Instance;
+            return extern_subtype(pt, et, why) && extern_subtype(et, pt, why);
+        }
         if ((p.resource != nullptr) != (e.resource != nullptr)) {
             if (why) *why = e.resource ? "expected a resource type" : "expected a value type";
             return false;

@@ -260,7 +260,11 @@ wit::InterfaceId Builder::interface(std::optional<std::string> name, wit::Packag
     wit::InterfaceId id = r_.interfaces.alloc(std::move(iface));
     enter(wit::TypeOwner::interface(id));
     for (const auto& [n, et] : it.exports) {
-        if (et.sort == Sort::Type) {
+        if (et.sort == Sort::Type && !et.resource && !et.value_type) {
+            note(fmt::format("{}: a function, component or instance type `{}` is not "
+                             "representable in WIT",
+                             where, n));
+        } else if (et.sort == Sort::Type) {
             wit::TypeId tid = bind_type(n, et);
             r_.interfaces[id].types.insert(n, tid);
         }
@@ -327,6 +331,12 @@ WitWorld Builder::build(const ComponentType& ct, std::string_view world_name) {
             switch (et.sort) {
             case Sort::Instance: break;
             case Sort::Type: {
+                if (!et.resource && !et.value_type) {
+                    note(fmt::format("{} {}: a function, component or instance type is not "
+                                     "representable in WIT",
+                                     imports ? "import" : "export", name));
+                    break;
+                }
                 if (imports) {
                     wit::TypeId tid = bind_type(name, et);
                     items.insert(wit::WorldKey::named(name), wit::WorldItem::of_type(tid));

@@ -319,9 +319,26 @@ struct Outcome {
     std::vector<std::string> failures;
 };
 
+// The host functions wasmtime's wast runner defines for its scripts (crates/wast, the
+// component spectest): a root function `host-return-two` and `return-three` in instance
+// `host`. Every component of a script is linked against them, as wasmtime links its own.
+void define_test_host(Linker& linker) {
+    const FuncType* returns_u32 =
+        linker.types().func(FuncType{{}, ValType::primitive(TypeKind::U32)});
+    auto constant = [](uint32_t v) {
+        return [v](CallContext&, std::span<const Val>) -> Result<std::optional<Val>> {
+            return std::optional<Val>(Val::u32(v));
+        };
+    };
+    linker.define_func("", "host-return-two", returns_u32, constant(2));
+    linker.define_func("host", "return-three", returns_u32, constant(3));
+}
+
 class ScriptRunner {
 public:
-    explicit ScriptRunner(std::string script) : script_(std::move(script)) {}
+    explicit ScriptRunner(std::string script) : script_(std::move(script)) {
+        define_test_host(host_);
+    }
 
     void fail(int line, const std::string& why) {
         ++outcome.failed;
@@ -331,7 +348,7 @@ public:
 
     Result<Instance*> instantiate(const std::shared_ptr<const Component>& c) {
         store_ = std::make_unique<Store>(engine_);
-        return Linker().instantiate(*store_, c);
+        return host_.instantiate(*store_, c);
     }
 
     void run(const json& cmd) {
@@ -388,10 +405,22 @@ public:
                 return;
             }
             auto c = Component::compile(engine_, *bytes);
-            if (c.ok())
-                fail(line, "expected invalid (" + cmd.value("message", std::string()) + ")");
-            else
+            std::string message = cmd.value("message", std::string());
+            if (!c.ok()) {
                 ++outcome.passed;
+                return;
+            }
+            // wasmtime's scripts also call invalid what wasmtime's host refuses of a root
+            // component (a component import, a component export, a re-exported import): the
+            // host must refuse it before resolving any import, with wasmtime's message.
+            if (script_.starts_with("wasmtime_") && !message.empty()) {
+                auto pre = host_.instantiate_pre(*c);
+                if (!pre.ok() && pre.error().message.find(message) != std::string::npos) {
+                    ++outcome.passed;
+                    return;
+                }
+            }
+            fail(line, "expected invalid (" + message + ")");
         } else if (kind == "assert_unlinkable" ||
                    (kind == "assert_trap" && !cmd.contains("invoke"))) {
             auto bytes = binary();
@@ -405,7 +434,7 @@ public:
                 return;
             }
             Store s(engine_);
-            auto inst = Linker().instantiate(s, *c);
+            auto inst = host_.instantiate(s, *c);
             if (inst.ok())
                 fail(line, "expected " + kind);
             else
@@ -494,6 +523,7 @@ public:
 private:
     std::string script_;
     wasm::Engine engine_;
+    Linker host_; // outlives the stores, which use its host functions
     std::unique_ptr<Store> store_;
     Instance* instance_ = nullptr;
     std::map<std::string, std::shared_ptr<const Component>> definitions_;

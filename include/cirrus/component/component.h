@@ -35,6 +35,8 @@ namespace cirrus::component {
 
 namespace detail {
 struct ComponentData;
+struct CoreModuleDef;
+struct RScope;
 struct InstanceState;
 struct Runtime;
 struct LookupTape;
@@ -123,6 +125,10 @@ public:
         Func* func = nullptr;
         Instance* instance = nullptr;
         ResourceImpl* resource = nullptr;
+        // Sort::Component: the component, with the enclosing instance its outer aliases see.
+        const detail::ComponentData* component = nullptr;
+        detail::RScope* component_scope = nullptr;
+        const detail::CoreModuleDef* module = nullptr; // Sort::CoreModule
     };
     const std::vector<Export>& exports() const { return exports_; }
     // The type of this instance's exports (for linking it into another component).
@@ -231,6 +237,7 @@ private:
     friend class Linker;
     struct Imports;
     InstancePre();
+    static Instance* empty_instance(Imports& imports, const InstanceType& type);
     std::shared_ptr<const Component> component_;
     std::unique_ptr<Imports> imports_;
     mutable std::mutex tape_mutex_;

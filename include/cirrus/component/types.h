@@ -104,7 +104,7 @@ struct ExternType {
     const ComponentType* component = nullptr;
     const CoreModuleType* core_module = nullptr;
     // Sort::Type: either a resource (`sub resource` or a resource definition) or a value type
-    // (`eq`).
+    // (`eq`), or a function, component or instance type (in `func`, `component`, `instance`).
     const ResourceType* resource = nullptr;
     const ValType* value_type = nullptr;
 };
