@@ -446,6 +446,13 @@ private:
         }
     }
 
+public:
+    size_t live_handles() const override {
+        return outgoing_values_.size() + incoming_values_.size() + containers_.size() +
+               name_streams_.size();
+    }
+
+private:
     BlobstoreProvider& p_;
     std::optional<Types> types_;
     std::optional<HostResource> outgoing_, incoming_, container_, names_, input_stream_,

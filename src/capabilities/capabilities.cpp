@@ -268,6 +268,12 @@ Result<void> Session::pump(component::Store& store) {
     return {};
 }
 
+size_t Session::live_handles() const {
+    size_t n = 0;
+    for (const auto& part : parts_) n += part.session->live_handles();
+    return n;
+}
+
 // ---------------------------------------------------------------- helpers
 
 HostResource::HostResource(component::TypeArena& arena, std::string name,

@@ -1,8 +1,11 @@
 // wasi:keyvalue@0.2.0-draft: `store` (buckets: get, set, delete, exists, list-keys), `atomics`
 // (increment), `batch` (get-many, set-many, delete-many) over a kv::Backend (memory, SQLite,
 // Redis, NATS JetStream KV), and the exported `watcher`: when a bucket named in the link's
-// `watch=` settings changes through this host, every instance that exports the watcher has
-// its on-set / on-delete called (on its own thread, between calls: Session::pump).
+// `watch=` settings changes, every instance that exports the watcher has its on-set /
+// on-delete called (on its own thread, between calls: Session::pump). On Redis and NATS the
+// backend's change feed (kv::Backend::watch) reports changes made by any client of the
+// server, this host's included; memory and SQLite are private to this host, which reports
+// the changes its instances make.
 //
 // Backend failures reach the guest as `error::other` with the reason, never as a trap; keys
 // and values over the limits and buckets outside the link's `bucket=` allow-list are refused
@@ -88,6 +91,20 @@ public:
             if (k == "bucket") allowed_.insert(v);
             if (k == "watch") watched_.insert(v);
         }
+        if (!watched_.empty()) {
+            feed_ = backend_->watch(
+                {watched_.begin(), watched_.end()},
+                [this](kv::Change c) {
+                    queue_for_watchers({std::move(c.bucket), std::move(c.key), std::move(c.value)});
+                },
+                [this](const std::string& why) {
+                    logger_->warn("component={} wasi:keyvalue watcher: {}", component_,
+                                  sanitize_text(why));
+                });
+        }
+    }
+    ~KeyValueProvider() override {
+        feed_.reset(); // its thread reports into what follows
     }
 
     std::unique_ptr<ProviderSession> session() override;
@@ -107,8 +124,11 @@ public:
         std::lock_guard lock(mutex_);
         std::erase(watchers_, s);
     }
-    // A change made through this host: queued for every instance that watches.
-    void changed(const Event& e);
+    // A change made through this host: queued for every instance that watches, unless the
+    // backend's feed reports it.
+    void changed(const Event& e) {
+        if (!feed_) queue_for_watchers(e);
+    }
 
 private:
     std::unique_ptr<kv::Backend> backend_;
@@ -118,6 +138,9 @@ private:
     std::set<std::string> watched_;
     std::mutex mutex_;
     std::vector<KeyValueSession*> watchers_;
+    std::unique_ptr<kv::Watch> feed_;
+
+    void queue_for_watchers(const Event& e);
 };
 
 class KeyValueSession : public ProviderSession {
@@ -130,6 +153,7 @@ public:
     void define(component::Linker& linker, const std::string& import_name) override;
     Result<void> bind(component::Store& store, component::Instance& instance) override;
     Result<void> pump(component::Store& store) override;
+    size_t live_handles() const override { return buckets_.size(); }
 
     // Events wait for the next pump; past max_pending the newest are dropped (an instance that
     // is never pumped must not grow the host without bound).
@@ -188,7 +212,7 @@ std::unique_ptr<ProviderSession> KeyValueProvider::session() {
     return std::make_unique<KeyValueSession>(*this);
 }
 
-void KeyValueProvider::changed(const Event& e) {
+void KeyValueProvider::queue_for_watchers(const Event& e) {
     if (!watched_.count(e.bucket)) return;
     std::lock_guard lock(mutex_);
     for (KeyValueSession* s : watchers_) s->queue(e);

@@ -113,6 +113,8 @@ public:
         }
     }
 
+    size_t live_handles() const override { return handles_.size(); }
+
 private:
     const SecretsProvider& provider_;
     std::optional<HostResource> secret_;

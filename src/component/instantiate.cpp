@@ -64,7 +64,18 @@ Store::Store(const wasm::Engine& engine, wasm::StoreLimits limits)
     : core_(engine, limits), runtime_(std::make_unique<detail::Runtime>()) {
     runtime_->store = this;
 }
-Store::~Store() = default;
+// The instances die with the Store, and so do the handles their tables still hold: an own
+// handle of a host resource the guest never dropped has its host destructor run here, or the
+// host object behind it would outlive the instance (a `cirrus serve` worker's capability
+// session serves one Store after another). Guest resources need nothing: their instance goes.
+Store::~Store() {
+    for (const auto& state : runtime_->states) {
+        for (const detail::HandleElem& h : state->handles) {
+            if (h.used && h.own && h.resource && !h.resource->owner && h.resource->host_dtor)
+                h.resource->host_dtor(h.rep);
+        }
+    }
+}
 
 Result<std::optional<Val>> Store::call(Func* func, std::span<const Val> args) {
     if (!func) return Error(ErrorKind::Usage, "no function to call");

@@ -54,10 +54,12 @@ void MessageServer::deliver(const capabilities::BrokerMessage& msg) {
         else
             spdlog::warn(text);
     };
-    component::Store store(*engine_);
+    // The Linker and the imports first: the Store's destructor runs the host destructors of
+    // handles the guest did not drop, which need both.
     component::Linker linker;
     auto linked = imports_->link(linker, *component_);
     if (!linked.ok()) return fail(linked.error().message);
+    component::Store store(*engine_);
     auto inst = linker.instantiate(store, component_);
     if (!inst.ok()) return fail(inst.error().to_string());
     if (auto b = (*linked)->bind(store, **inst); !b.ok()) return fail(b.error().message);

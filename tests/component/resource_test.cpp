@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace cirrus::component::test {
 namespace {
 
@@ -29,10 +31,11 @@ protected:
         return r.ok() ? (*r)->as_u64() : ~0ull;
     }
     wasm::Engine engine;
-    Store store{engine};
+    // Before the store: its destructor runs the host destructor of tokens still held.
     Linker linker;
-    ResourceImpl* token = nullptr;
     std::vector<uint32_t> dropped;
+    Store store{engine};
+    ResourceImpl* token = nullptr;
     std::shared_ptr<const Component> component;
     Instance* instance = nullptr;
 };
@@ -110,6 +113,35 @@ TEST_F(Resources, HandlesOfTheWrongResourceTypeTrap) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("wrong resource type"), std::string::npos)
         << r.error().message;
+}
+
+// A host object the guest keeps and never drops is destroyed with the Store (as a serve
+// worker's capability session would otherwise keep it for as long as the worker lives).
+TEST(ResourceLifetime, HostHandlesTheGuestKeptAreDestroyedWithTheStore) {
+    wasm::Engine engine;
+    Linker linker;
+    std::vector<uint32_t> dropped;
+    ResourceImpl* token =
+        linker.define_resource("", "token", [&](uint32_t rep) { dropped.push_back(rep); });
+    auto component = load(engine, "resources");
+    ASSERT_TRUE(component);
+    {
+        Store store(engine);
+        auto inst = linker.instantiate(store, component);
+        ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+        Func* keep = (*inst)->get_func("keep-token");
+        ASSERT_NE(keep, nullptr);
+        for (uint32_t rep : {21u, 22u}) {
+            std::vector<Val> args = {Val::own(token, rep)};
+            ASSERT_TRUE(store.call(keep, args).ok());
+        }
+        Func* take = (*inst)->get_func("take-token");
+        std::vector<Val> args = {Val::own(token, 23)};
+        ASSERT_TRUE(store.call(take, args).ok()); // dropped by the guest: destroyed once
+        EXPECT_EQ(dropped, std::vector<uint32_t>{23});
+    }
+    std::sort(dropped.begin(), dropped.end());
+    EXPECT_EQ(dropped, (std::vector<uint32_t>{21, 22, 23}));
 }
 
 TEST(ResourceLinking, AMissingHostResourceIsNamed) {

@@ -164,6 +164,9 @@ public:
     // The instance's WASI host, through which providers hand out wasi:io streams; call before
     // add_to_linker / define.
     void set_wasi(wasi::Host* host);
+    // How many host objects behind resource handles the providers hold for the guest now: a
+    // session that serves one Store after another must come back to what it started with.
+    size_t live_handles() const;
 
 private:
     friend class Capabilities;

@@ -34,6 +34,8 @@ public:
     // Delivers what is pending for the guest (keyvalue watcher events) by calling its exports;
     // called by the Store's owner between calls, never while the guest runs.
     virtual Result<void> pump(component::Store&) { return {}; }
+    // How many host objects the guest's handles stand for now (buckets, secrets, ...).
+    virtual size_t live_handles() const { return 0; }
 
     // The instance's WASI host, for interfaces that hand the guest wasi:io streams (blob store
     // values); null when the caller linked no WASI host. Set before define.

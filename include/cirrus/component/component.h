@@ -146,6 +146,9 @@ private:
 class Store {
 public:
     explicit Store(const wasm::Engine& engine, wasm::StoreLimits limits = {});
+    // Runs the host destructor of every own handle of a host resource the instances still
+    // hold: the Linker that defined the resources and whatever their destructors use must
+    // outlive the Store (declare them before it).
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;

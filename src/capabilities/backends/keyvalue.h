@@ -10,6 +10,7 @@
 #include "cirrus/support/result.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,20 @@ constexpr size_t page_size = 1000;
 struct Page {
     std::vector<std::string> keys;
     std::optional<uint64_t> cursor; // none: no more keys
+};
+
+// A change to a key, as a backend's change feed reports it.
+struct Change {
+    std::string bucket;
+    std::string key;
+    std::optional<std::string> value; // none: deleted
+};
+
+// A running change feed (Backend::watch); destroying it stops it and waits for a report in
+// progress.
+class Watch {
+public:
+    virtual ~Watch() = default;
 };
 
 class Backend {
@@ -50,6 +65,16 @@ public:
                                   const std::vector<std::pair<std::string, std::string>>& kvs);
     virtual Result<void> delete_many(const std::string& bucket,
                                      const std::vector<std::string>& keys);
+
+    // Reports every change to `buckets` made by any client of the server (this host's too),
+    // on a thread of the feed's own, until the Watch is destroyed; the Backend must outlive
+    // it. A server that is down or goes away is subscribed to again when it is back (changes
+    // made while the feed was away are not reported); `trouble` is told, once per outage, why
+    // the feed is not listening. Null: the backend has no feed of its own (memory, SQLite are
+    // private to this host, which reports the changes it makes itself).
+    virtual std::unique_ptr<Watch> watch(std::vector<std::string> buckets,
+                                         std::function<void(Change)> report,
+                                         std::function<void(const std::string&)> trouble);
 };
 
 // The counter in `text` plus `delta` (for backends without a native increment).

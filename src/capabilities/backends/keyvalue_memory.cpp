@@ -37,6 +37,11 @@ Result<void> Backend::delete_many(const std::string& bucket, const std::vector<s
     return {};
 }
 
+std::unique_ptr<Watch> Backend::watch(std::vector<std::string>, std::function<void(Change)>,
+                                      std::function<void(const std::string&)>) {
+    return nullptr;
+}
+
 Result<uint64_t> add_to_counter(const std::optional<std::string>& text, uint64_t delta) {
     uint64_t value = 0;
     if (text) {

@@ -13,9 +13,11 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace cirrus::capabilities::kv {
 
@@ -130,7 +132,10 @@ public:
         return page;
     }
 
-    // Compare-and-set on the entry's revision until no other writer came in between.
+    // Compare-and-set on the entry's revision until no other writer came in between. Only a
+    // write the server refused (NATS_ERR: the revision moved) is tried again: one that timed
+    // out may have been stored, and trying again would count twice (the guest gets the error,
+    // as from Redis).
     Result<uint64_t> increment(const std::string& bucket, const std::string& key,
                                uint64_t delta) override {
         CIRRUS_TRY_ASSIGN(kvStore * kv, store(bucket));
@@ -146,6 +151,7 @@ public:
                                     : kvStore_Update(&new_rev, kv, k.c_str(), text.data(),
                                                      static_cast<int>(text.size()), rev);
             if (s == NATS_OK) return v;
+            if (s != NATS_ERR) return nats_error("update", s);
             // Lost the race (the revision moved): read again. Anything else is a failure.
             uint64_t now = 0;
             CIRRUS_TRY(get_entry(kv, key, &now));
@@ -154,7 +160,16 @@ public:
         return Error(ErrorKind::Io, "nats: increment: too many concurrent writers");
     }
 
+    std::unique_ptr<Watch> watch(std::vector<std::string> buckets,
+                                 std::function<void(Change)> report,
+                                 std::function<void(const std::string&)> trouble) override;
+
+    // How often the connection was made again after the server went away.
+    uint64_t reconnects() const { return reconnects_; }
+
 private:
+    friend class NatsWatch;
+
     // The entry's value (none when absent or deleted), and its revision in `*rev` (0: absent).
     Result<std::optional<std::string>> get_entry(kvStore* kv, const std::string& key,
                                                  uint64_t* rev) {
@@ -186,6 +201,11 @@ private:
         // No publish is held back while reconnecting (it would be sent later, after the guest
         // was told it failed).
         if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(opts, 1);
+        if (s == NATS_OK)
+            s = natsOptions_SetReconnectedCB(
+                opts,
+                [](natsConnection*, void* self) { ++static_cast<NatsBackend*>(self)->reconnects_; },
+                this);
         if (s == NATS_OK) s = natsConnection_Connect(&nc_, opts);
         natsOptions_Destroy(opts);
         if (s != NATS_OK) {
@@ -234,7 +254,127 @@ private:
     natsConnection* nc_ = nullptr;
     jsCtx* js_ = nullptr;
     std::map<std::string, kvStore*> stores_;
+    std::atomic<uint64_t> reconnects_{0};
 };
+
+// The change feed: a kvWatcher (an ordered JetStream consumer) per bucket, read in turn on the
+// feed's thread. A new watcher first replays the last entry of every key and then marks the
+// end of that with a null entry; the first time those are what was there before, not changes.
+// After the connection was made again the watchers are made again too, and from their replay
+// only entries newer than the last revision seen are reported (what changed meanwhile).
+class NatsWatch : public Watch {
+public:
+    NatsWatch(NatsBackend& backend, std::vector<std::string> buckets,
+              std::function<void(Change)> report, std::function<void(const std::string&)> trouble)
+        : backend_(backend), report_(std::move(report)), trouble_(std::move(trouble)) {
+        for (auto& b : buckets) buckets_.push_back(Bucket{std::move(b)});
+        thread_ = std::thread([this] { run(); });
+    }
+    ~NatsWatch() override {
+        stop_ = true;
+        thread_.join();
+        for (auto& b : buckets_) forget(b);
+    }
+
+private:
+    struct Bucket {
+        std::string name;
+        kvWatcher* watcher = nullptr;
+        bool replaying = false; // before the null entry that ends the replay
+        bool primed = false;    // a replay was seen to its end once
+        uint64_t last_revision = 0;
+    };
+
+    static void forget(Bucket& b) {
+        if (b.watcher) kvWatcher_Destroy(b.watcher);
+        b.watcher = nullptr;
+    }
+
+    bool start(Bucket& b) {
+        auto kv = backend_.store(b.name);
+        natsStatus s = NATS_OK;
+        if (kv.ok()) s = kvStore_WatchAll(&b.watcher, *kv, nullptr);
+        if (!kv.ok() || s != NATS_OK) {
+            b.watcher = nullptr;
+            if (!told_)
+                trouble_(
+                    fmt::format("bucket {}: {} (trying again)", b.name,
+                                kv.ok() ? nats_error("watch", s).message : kv.error().message));
+            told_ = true;
+            return false;
+        }
+        told_ = false;
+        b.replaying = true;
+        return true;
+    }
+
+    void run() {
+        uint64_t reconnects = backend_.reconnects();
+        int64_t slice = std::max<int64_t>(10, 50 / static_cast<int64_t>(buckets_.size()));
+        while (!stop_) {
+            if (uint64_t now = backend_.reconnects(); now != reconnects) {
+                reconnects = now;
+                for (auto& b : buckets_) forget(b);
+            }
+            bool listening = false;
+            for (auto& b : buckets_) {
+                if (stop_) return;
+                if (!b.watcher && !start(b)) continue;
+                listening = true;
+                kvEntry* raw = nullptr;
+                natsStatus s = kvWatcher_Next(&raw, b.watcher, slice);
+                if (s == NATS_TIMEOUT) continue;
+                if (s != NATS_OK) {
+                    forget(b);
+                    continue;
+                }
+                if (!raw) {
+                    b.replaying = false;
+                    b.primed = true;
+                    continue;
+                }
+                Entry e(raw);
+                uint64_t rev = kvEntry_Revision(e.get());
+                bool fresh = rev > b.last_revision;
+                b.last_revision = std::max(b.last_revision, rev);
+                if (b.replaying && !(b.primed && fresh)) continue;
+                report(b.name, e.get());
+            }
+            if (!listening) {
+                for (int i = 0; i < 10 && !stop_; ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
+    }
+
+    void report(const std::string& bucket, kvEntry* e) {
+        Change c{bucket, decode_key(kvEntry_Key(e)), std::nullopt};
+        if (kvEntry_Operation(e) == kvOp_Put) {
+            const void* data = kvEntry_Value(e);
+            int n = kvEntry_ValueLen(e);
+            c.value = n > 0 ? std::string(static_cast<const char*>(data), static_cast<size_t>(n))
+                            : std::string();
+        }
+        report_(std::move(c));
+    }
+
+    NatsBackend& backend_;
+    std::vector<Bucket> buckets_;
+    std::function<void(Change)> report_;
+    std::function<void(const std::string&)> trouble_;
+    bool told_ = false; // the current outage was reported
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+std::unique_ptr<Watch> NatsBackend::watch(std::vector<std::string> buckets,
+                                          std::function<void(Change)> report,
+                                          std::function<void(const std::string&)> trouble) {
+    std::erase_if(buckets, [](const std::string& b) { return !valid_bucket(b); });
+    if (buckets.empty()) return std::make_unique<Watch>();
+    return std::make_unique<NatsWatch>(*this, std::move(buckets), std::move(report),
+                                       std::move(trouble));
+}
 
 } // namespace
 

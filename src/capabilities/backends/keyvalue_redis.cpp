@@ -9,8 +9,13 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <mutex>
+#include <thread>
+
+#include <poll.h>
 
 namespace cirrus::capabilities::kv {
 
@@ -76,6 +81,49 @@ std::string match_prefix(const std::string& prefix) {
         out += c;
     }
     return out + "*";
+}
+
+Error unexpected(const redisReply* r) {
+    if (r->type == REDIS_REPLY_ERROR)
+        return Error(ErrorKind::Io, "redis: " + std::string(r->str, r->len));
+    return Error(ErrorKind::Io, fmt::format("redis: unexpected reply of type {}", r->type));
+}
+
+Result<Reply> send(redisContext* c, const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    Reply r(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    if (!r) return Error(ErrorKind::Io, fmt::format("redis: {}", c->errstr));
+    return r;
+}
+
+// A new connection, authenticated and on the endpoint's database.
+Result<Context> connect(const Endpoint& endpoint) {
+    timeval tv{2, 0};
+    Context c(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
+    if (!c) return Error(ErrorKind::Io, "redis: out of memory");
+    if (c->err)
+        return Error(ErrorKind::Io,
+                     fmt::format("redis {}:{}: {}", endpoint.host, endpoint.port, c->errstr));
+    redisSetTimeout(c.get(), tv);
+    auto setup = [&](std::vector<std::string> args) -> Result<void> {
+        CIRRUS_TRY_ASSIGN(Reply r, send(c.get(), args));
+        if (r->type == REDIS_REPLY_ERROR) return unexpected(r.get());
+        return {};
+    };
+    if (!endpoint.password.empty()) {
+        if (endpoint.user.empty())
+            CIRRUS_TRY(setup({"AUTH", endpoint.password}));
+        else
+            CIRRUS_TRY(setup({"AUTH", endpoint.user, endpoint.password}));
+    }
+    if (endpoint.db != 0) CIRRUS_TRY(setup({"SELECT", std::to_string(endpoint.db)}));
+    return c;
 }
 
 class RedisBackend : public Backend {
@@ -194,52 +242,16 @@ public:
         return {};
     }
 
+    std::unique_ptr<Watch> watch(std::vector<std::string> buckets,
+                                 std::function<void(Change)> report,
+                                 std::function<void(const std::string&)> trouble) override;
+
+    const Endpoint& endpoint() const { return endpoint_; }
+
 private:
     static std::string name(const std::string& bucket, const std::string& key) {
         return bucket + ":" + key;
     }
-    static Error unexpected(const redisReply* r) {
-        if (r->type == REDIS_REPLY_ERROR)
-            return Error(ErrorKind::Io, "redis: " + std::string(r->str, r->len));
-        return Error(ErrorKind::Io, fmt::format("redis: unexpected reply of type {}", r->type));
-    }
-
-    Result<Context> connect() {
-        timeval tv{2, 0};
-        Context c(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv));
-        if (!c) return Error(ErrorKind::Io, "redis: out of memory");
-        if (c->err)
-            return Error(ErrorKind::Io,
-                         fmt::format("redis {}:{}: {}", endpoint_.host, endpoint_.port, c->errstr));
-        redisSetTimeout(c.get(), tv);
-        auto setup = [&](std::vector<std::string> args) -> Result<void> {
-            CIRRUS_TRY_ASSIGN(Reply r, send(c.get(), args));
-            if (r->type == REDIS_REPLY_ERROR) return unexpected(r.get());
-            return {};
-        };
-        if (!endpoint_.password.empty()) {
-            if (endpoint_.user.empty())
-                CIRRUS_TRY(setup({"AUTH", endpoint_.password}));
-            else
-                CIRRUS_TRY(setup({"AUTH", endpoint_.user, endpoint_.password}));
-        }
-        if (endpoint_.db != 0) CIRRUS_TRY(setup({"SELECT", std::to_string(endpoint_.db)}));
-        return c;
-    }
-
-    static Result<Reply> send(redisContext* c, const std::vector<std::string>& args) {
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        Reply r(static_cast<redisReply*>(
-            redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
-        if (!r) return Error(ErrorKind::Io, fmt::format("redis: {}", c->errstr));
-        return r;
-    }
-
     // Runs one command on a pooled connection; a connection that failed is not returned to
     // the pool. `retry`: once more on a fresh connection after an I/O failure.
     Result<Reply> command(const std::vector<std::string>& args, bool retry) {
@@ -254,7 +266,7 @@ private:
             }
             bool pooled = c != nullptr;
             if (!c) {
-                CIRRUS_TRY_ASSIGN(c, connect());
+                CIRRUS_TRY_ASSIGN(c, connect(endpoint_));
             }
             auto r = send(c.get(), args);
             if (r.ok()) {
@@ -276,6 +288,157 @@ private:
     std::mutex mutex_;
     std::vector<Context> pool_;
 };
+
+// The change feed: keyspace notifications (https://redis.io/docs/latest/develop/use/keyspace-
+// notifications/) on a connection of its own, in subscribe mode. The server is asked to send
+// the classes needed (K keyspace, $ strings, g generic: del, rename, x expired, e evicted),
+// added to what it sends already; a server that refuses CONFIG SET must have them configured.
+// A set's value is read back with GET on the backend's pool, so on-set gets the value at the
+// time it is read. After the server was away the connection is made again and the
+// notifications asked for again (CONFIG SET does not survive a restart).
+class RedisWatch : public Watch {
+public:
+    RedisWatch(RedisBackend& backend, std::vector<std::string> buckets,
+               std::function<void(Change)> report, std::function<void(const std::string&)> trouble)
+        : backend_(backend), buckets_(std::move(buckets)), report_(std::move(report)),
+          trouble_(std::move(trouble)), thread_([this] { run(); }) {}
+    ~RedisWatch() override {
+        stop_ = true;
+        thread_.join();
+    }
+
+private:
+    void run() {
+        bool told = false; // the current outage was reported
+        while (!stop_) {
+            auto c = subscribe();
+            if (!c.ok()) {
+                if (!told) trouble_(c.error().message + " (trying again)");
+                told = true;
+                pause(std::chrono::milliseconds(100));
+                continue;
+            }
+            told = false;
+            listen(c->get());
+        }
+    }
+
+    void pause(std::chrono::milliseconds d) {
+        auto end = std::chrono::steady_clock::now() + d;
+        while (!stop_ && std::chrono::steady_clock::now() < end)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+
+    Result<Context> subscribe() {
+        CIRRUS_TRY_ASSIGN(Context c, connect(backend_.endpoint()));
+        CIRRUS_TRY(enable_notifications(c.get()));
+        std::vector<std::string> args = {"PSUBSCRIBE"};
+        for (const auto& b : buckets_) args.push_back(prefix() + match_prefix(b + ":"));
+        CIRRUS_TRY_ASSIGN(Reply r, send(c.get(), args));
+        // One confirmation a pattern; the first came as the reply.
+        for (size_t i = 1; i < buckets_.size(); ++i) {
+            void* more = nullptr;
+            if (redisGetReply(c.get(), &more) != REDIS_OK)
+                return Error(ErrorKind::Io, fmt::format("redis: {}", c->errstr));
+            freeReplyObject(more);
+        }
+        return c;
+    }
+
+    std::string prefix() const { return fmt::format("__keyspace@{}__:", backend_.endpoint().db); }
+
+    Result<void> enable_notifications(redisContext* c) {
+        CIRRUS_TRY_ASSIGN(Reply got, send(c, {"CONFIG", "GET", "notify-keyspace-events"}));
+        std::string flags;
+        if (got->type == REDIS_REPLY_ARRAY && got->elements == 2 &&
+            got->element[1]->type == REDIS_REPLY_STRING)
+            flags.assign(got->element[1]->str, got->element[1]->len);
+        std::string want = flags;
+        bool all = flags.find('A') != std::string::npos;
+        for (char f : std::string("K$gxe")) {
+            if (want.find(f) == std::string::npos && !(all && f != 'K')) want += f;
+        }
+        if (want == flags) return {};
+        CIRRUS_TRY_ASSIGN(Reply set, send(c, {"CONFIG", "SET", "notify-keyspace-events", want}));
+        if (set->type == REDIS_REPLY_ERROR)
+            trouble_(fmt::format("the server refused to turn keyspace notifications on ({}): "
+                                 "changes are not heard unless notify-keyspace-events has K$gxe",
+                                 std::string(set->str, set->len)));
+        return {};
+    }
+
+    // Reads notifications until the connection fails or the feed stops.
+    void listen(redisContext* c) {
+        while (!stop_) {
+            void* raw = nullptr;
+            if (redisGetReplyFromReader(c, &raw) != REDIS_OK) return;
+            if (raw) {
+                Reply r(static_cast<redisReply*>(raw));
+                notified(r.get());
+                continue;
+            }
+            pollfd p{c->fd, POLLIN, 0};
+            int n = ::poll(&p, 1, 50);
+            if (n == 0 || (n < 0 && errno == EINTR)) continue;
+            if (n < 0 || redisBufferRead(c) != REDIS_OK) {
+                if (!stop_)
+                    trouble_("redis: the server closed the notification connection "
+                             "(subscribing again)");
+                return;
+            }
+        }
+    }
+
+    // ["pmessage", pattern, "__keyspace@DB__:BUCKET:KEY", event]
+    void notified(const redisReply* r) {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) return;
+        for (size_t i = 0; i < 4; ++i) {
+            if (r->element[i]->type != REDIS_REPLY_STRING) return;
+        }
+        std::string_view channel(r->element[2]->str, r->element[2]->len);
+        std::string_view event(r->element[3]->str, r->element[3]->len);
+        std::string pre = prefix();
+        if (!channel.starts_with(pre)) return;
+        channel.remove_prefix(pre.size());
+        size_t colon = channel.find(':');
+        if (colon == std::string_view::npos) return;
+        Change change{std::string(channel.substr(0, colon)), std::string(channel.substr(colon + 1)),
+                      std::nullopt};
+        static constexpr std::string_view removed[] = {"del", "expired", "evicted", "rename_from",
+                                                       "move_from"};
+        static constexpr std::string_view written[] = {"set",         "setrange", "incrby",
+                                                       "incrbyfloat", "append",   "rename_to",
+                                                       "copy_to",     "restore",  "move_to"};
+        if (std::find(std::begin(removed), std::end(removed), event) != std::end(removed)) {
+            report_(std::move(change));
+            return;
+        }
+        if (std::find(std::begin(written), std::end(written), event) == std::end(written)) return;
+        // Gone again already (a delete follows) or not a string (another client's list): no
+        // value to give.
+        auto v = backend_.get(change.bucket, change.key);
+        if (!v.ok() || !*v) return;
+        change.value = std::move(**v);
+        report_(std::move(change));
+    }
+
+    RedisBackend& backend_;
+    std::vector<std::string> buckets_;
+    std::function<void(Change)> report_;
+    std::function<void(const std::string&)> trouble_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+std::unique_ptr<Watch> RedisBackend::watch(std::vector<std::string> buckets,
+                                           std::function<void(Change)> report,
+                                           std::function<void(const std::string&)> trouble) {
+    // Names with `:` cannot be buckets here (open refuses them).
+    std::erase_if(buckets, [](const std::string& b) { return b.find(':') != std::string::npos; });
+    if (buckets.empty()) return std::make_unique<Watch>();
+    return std::make_unique<RedisWatch>(*this, std::move(buckets), std::move(report),
+                                        std::move(trouble));
+}
 
 } // namespace
 
