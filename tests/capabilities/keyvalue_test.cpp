@@ -19,7 +19,8 @@ using capabilities::parse_link;
 
 bool Capabilities_create_ok(const std::string& link) {
     auto l = parse_link(link);
-    return l.ok() && capabilities::Capabilities::create(Options{"c", {*l}, {}, {}, {}, {}, {}}).ok();
+    return l.ok() &&
+           capabilities::Capabilities::create(Options{"c", {*l}, {}, {}, {}, {}, {}}).ok();
 }
 
 Options linked(const std::string& link) {
@@ -239,14 +240,19 @@ void survives_restart(Server& server, const std::string& link, bool kill) {
     EXPECT_EQ(down.out.find("set lost: ok"), std::string::npos) << down.out;
 
     ASSERT_TRUE(server.start().ok()) << server.log();
-    GuestRun up;
-    // A client reconnecting by itself (NATS) may need a moment after the server is up.
-    for (int i = 0; i < 50; ++i) {
-        up = host.run("caps_guest", {"kv", "f", "get", "kept", "incr", "c", "1", "get", "lost"});
-        if (up.out.find("error") == std::string::npos) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    EXPECT_EQ(up.out, "get kept: yes\nincr c: 4\nget lost: none\n");
+    // A client reconnecting by itself (NATS) may need a moment after the server is up: wait
+    // until a read works (reading is idempotent; retrying the increment would count twice
+    // whenever an attempt failed after the server had stored it).
+    GuestRun probe;
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+        probe = host.run("caps_guest", {"kv", "f", "get", "kept"});
+        if (probe.out == "get kept: yes\n") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (std::chrono::steady_clock::now() < end);
+    ASSERT_EQ(probe.out, "get kept: yes\n");
+    GuestRun up = host.run("caps_guest", {"kv", "f", "incr", "c", "1", "get", "lost"});
+    EXPECT_EQ(up.out, "incr c: 4\nget lost: none\n");
 }
 
 TEST(KeyValueFaults, RedisDownThenBack) {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +37,34 @@ namespace {
 
 Error fail(std::string message) {
     return Error(ErrorKind::Io, std::move(message));
+}
+
+// The processes whose parent is `parent` (from /proc/PID/stat: "pid (comm) state ppid ...").
+std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        size_t close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent)
+            out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+    return out;
+}
+
+// True while process `pid` exists and has not exited (a zombie has).
+bool alive(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+           stat[close + 2] != 'X';
 }
 
 // A connected socket to 127.0.0.1:port with a short receive timeout, or -1.
@@ -189,7 +218,12 @@ Result<void> Server::stop(bool kill) {
     if (!running()) return {};
     // PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for clients to leave).
     int sig = kill ? SIGKILL : name_ == "postgres" ? SIGINT : SIGTERM;
-    ::kill(pid_, sig);
+    // A crash takes the whole server: PostgreSQL's backends are each a session of their own
+    // (setsid), out of reach of the process group, and one left alive would keep answering
+    // its client after the "crash". Found before the postmaster goes (they are reparented).
+    std::vector<pid_t> children = kill ? children_of(pid_) : std::vector<pid_t>{};
+    ::kill(pid_, sig); // first: a dead postmaster starts no new backend
+    for (pid_t c : children) ::kill(c, SIGKILL);
     auto deadline = std::chrono::steady_clock::now() + 10s;
     int status = 0;
     while (true) {
@@ -205,6 +239,11 @@ Result<void> Server::stop(bool kill) {
     // PostgreSQL's children (checkpointer, ...) leave with the postmaster; a SIGKILLed
     // postmaster leaves them, and they hold the port: the process group goes too.
     if (kill) ::kill(-pid_, SIGKILL);
+    // Killed ones that are not our children are reaped elsewhere: wait until they are dead.
+    for (pid_t c : children) {
+        while (alive(c) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(5ms);
+    }
     pid_ = -1;
     return {};
 }
@@ -263,13 +302,13 @@ Result<std::unique_ptr<Server>> start_redis(bool durable) {
     CIRRUS_TRY_ASSIGN(std::string dir, make_dir("redis"));
     uint16_t port = free_port();
     // Durable: every acknowledged write is in the append-only file before the reply.
-    return make_server(
-        {"redis",
-         dir,
-         port,
-         {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
-          dir, "--save", "", "--appendonly", durable ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no"},
-         false});
+    return make_server({"redis",
+                        dir,
+                        port,
+                        {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
+                         "127.0.0.1", "--dir", dir, "--save", "", "--appendonly",
+                         durable ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no"},
+                        false});
 }
 
 Result<std::unique_ptr<Server>> start_nats() {
