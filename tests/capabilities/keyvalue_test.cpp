@@ -273,6 +273,22 @@ TEST(KeyValueFaults, NatsDownThenBack) {
     survives_restart(**nats, "wasi:keyvalue=nats,url=" + (*nats)->url(), false);
 }
 
+// Two hosts (two connections) incrementing one counter at once: NATS's compare-and-set loses
+// races, and each lost one is read again and tried again; no increment is lost or doubled.
+TEST(KeyValueFaults, ConcurrentIncrementsOnNatsAllCount) {
+    auto nats = start_nats();
+    ASSERT_TRUE(nats.ok()) << nats.error().message;
+    std::string link = "wasi:keyvalue=nats,url=" + (*nats)->url();
+    std::vector<std::string> args = {"kv", "race"};
+    for (int i = 0; i < 25; ++i) args.insert(args.end(), {"incr", "n", "1"});
+    std::string outs[2];
+    std::thread other([&] { outs[1] = run_guest("caps_guest", args, linked(link)).out; });
+    outs[0] = run_guest("caps_guest", args, linked(link)).out;
+    other.join();
+    for (const auto& out : outs) EXPECT_EQ(out.find("error"), std::string::npos) << out;
+    EXPECT_EQ(run_guest("caps_guest", {"kv", "race", "get", "n"}, linked(link)).out, "get n: 50\n");
+}
+
 TEST(KeyValueFaults, ServersDownFromTheStart) {
     // Nothing listens on these ports: every operation fails, the host and the guest go on.
     for (std::string backend : {"redis", "nats"}) {
