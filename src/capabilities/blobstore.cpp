@@ -101,10 +101,7 @@ std::optional<Val> some(Val v) {
     return std::optional<Val>(std::move(v));
 }
 Val bytes_val(const std::vector<uint8_t>& b) {
-    std::vector<Val> e;
-    e.reserve(b.size());
-    for (uint8_t x : b) e.push_back(Val::u8(x));
-    return Val::list(std::move(e));
+    return Val::bytes(std::span<const uint8_t>(b));
 }
 
 class BlobstoreSession : public ProviderSession {

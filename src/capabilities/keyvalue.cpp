@@ -48,17 +48,11 @@ Val err_case(uint32_t c) {
     return Val::err(Val::variant(c, std::nullopt));
 }
 
-Val bytes_val(const std::string& s) {
-    std::vector<Val> elems;
-    elems.reserve(s.size());
-    for (unsigned char c : s) elems.push_back(Val::u8(c));
-    return Val::list(std::move(elems));
+Val bytes_val(std::string s) {
+    return Val::bytes(std::move(s));
 }
 std::string val_bytes(const Val& list) {
-    std::string out;
-    out.reserve(list.elems.size());
-    for (const auto& e : list.elems) out.push_back(static_cast<char>(e.bits));
-    return out;
+    return list.to_bytes();
 }
 
 std::optional<std::string> check_key(const std::string& key) {
@@ -252,7 +246,7 @@ void KeyValueSession::define_store(component::Linker& linker, const std::string&
             if (auto bad = check_key(args[1].as_string())) return some(err_other(*bad));
             auto v = p_.backend().get(*b, args[1].as_string());
             if (!v.ok()) return some(err_other(v.error().message));
-            return some(Val::ok(*v ? Val::some(bytes_val(**v)) : Val::none()));
+            return some(Val::ok(*v ? Val::some(bytes_val(std::move(**v))) : Val::none()));
         });
     def(linker, name, method("set"),
         t.func({{"self", self}, {"key", key}, {"value", t.bytes()}}, a.result(nullptr, ty.error)),
@@ -260,7 +254,7 @@ void KeyValueSession::define_store(component::Linker& linker, const std::string&
             CIRRUS_TRY_ASSIGN(const std::string* b, bucket(args[0]));
             const std::string& k = args[1].as_string();
             if (auto bad = check_key(k)) return some(err_other(*bad));
-            if (auto bad = check_value(args[2].elems.size())) return some(err_other(*bad));
+            if (auto bad = check_value(args[2].list_size())) return some(err_other(*bad));
             std::string value = val_bytes(args[2]);
             auto r = p_.backend().set(*b, k, value);
             if (!r.ok()) return some(err_other(r.error().message));
@@ -367,7 +361,7 @@ void KeyValueSession::define_batch(component::Linker& linker, const std::string&
             for (const auto& item : items) {
                 const std::string& k = item.elems.at(0).as_string();
                 if (auto bad = check_key(k)) return some(err_other(*bad));
-                if (auto bad = check_value(item.elems.at(1).elems.size()))
+                if (auto bad = check_value(item.elems.at(1).list_size()))
                     return some(err_other(*bad));
                 kvs.emplace_back(k, val_bytes(item.elems.at(1)));
             }

@@ -28,17 +28,12 @@ MessageBus& process_bus() {
 }
 
 std::vector<uint8_t> bytes_of(const Val& list) {
-    std::vector<uint8_t> out;
-    out.reserve(list.elems.size());
-    for (const auto& e : list.elems) out.push_back(static_cast<uint8_t>(e.bits));
-    return out;
+    std::string b = list.to_bytes();
+    return std::vector<uint8_t>(b.begin(), b.end());
 }
 
 Val bytes_val(const std::vector<uint8_t>& b) {
-    std::vector<Val> e;
-    e.reserve(b.size());
-    for (uint8_t x : b) e.push_back(Val::u8(x));
-    return Val::list(std::move(e));
+    return Val::bytes(std::span<const uint8_t>(b));
 }
 
 class MessagingProvider : public Provider, public MessageSource {

@@ -281,20 +281,19 @@ std::string time_text(const Val& t) {
                        t.elems.at(2).bits, t.elems.at(3).bits);
 }
 
-std::string bits_text(uint64_t nbits, const Val& bytes) {
+std::string bits_text(uint64_t nbits, const Val& list) {
+    std::string bytes = list.to_bytes();
     std::string out;
     for (uint64_t i = 0; i < nbits; ++i) {
         size_t byte = static_cast<size_t>(i / 8);
-        uint8_t b = byte < bytes.elems.size() ? static_cast<uint8_t>(bytes.elems[byte].bits) : 0;
+        uint8_t b = byte < bytes.size() ? static_cast<uint8_t>(bytes[byte]) : 0;
         out += (b >> (7 - i % 8)) & 1 ? '1' : '0';
     }
     return out;
 }
 
 std::string chars_of(const Val& bytes) {
-    std::string out;
-    for (const auto& b : bytes.elems) out += static_cast<char>(b.bits);
-    return out;
+    return bytes.to_bytes();
 }
 
 std::string quote_element(std::string_view s) {
@@ -329,7 +328,7 @@ Result<std::string> text_of(Shape shape, const Val& v) {
     case Shape::Varbit: {
         const Val& n = v.elems.at(0);
         uint64_t nbits =
-            n.case_index() == 1 ? n.elems.at(0).as_u64() : v.elems.at(1).elems.size() * 8;
+            n.case_index() == 1 ? n.elems.at(0).as_u64() : v.elems.at(1).list_size() * 8;
         return bits_text(nbits, v.elems.at(1));
     }
     case Shape::Mac6:
@@ -376,7 +375,9 @@ Result<std::string> text_of(Shape shape, const Val& v) {
     }
     case Shape::Snapshot: {
         std::string xip;
-        for (const auto& x : v.elems.at(2).elems) append(xip, ",", std::to_string(x.as_s64()));
+        const Val& list = v.elems.at(2);
+        for (size_t i = 0; i < list.list_size(); ++i)
+            append(xip, ",", std::to_string(list.list_at(i).as_s64()));
         return fmt::format("{}:{}:{}", v.elems.at(0).as_s64(), v.elems.at(1).as_s64(), xip);
     }
     case Shape::TsVector: {
@@ -410,7 +411,8 @@ Result<std::string> text_of(Shape shape, const Val& v) {
     }
     case Shape::Int2Vector: {
         std::string out;
-        for (const auto& x : v.elems) append(out, " ", std::to_string(x.as_s64()));
+        for (size_t i = 0; i < v.list_size(); ++i)
+            append(out, " ", std::to_string(v.list_at(i).as_s64()));
         return out;
     }
     }
@@ -461,10 +463,7 @@ int32_t offset_seconds(std::string_view s) {
 }
 
 Val bytes_val(std::string_view s) {
-    std::vector<Val> e;
-    e.reserve(s.size());
-    for (unsigned char c : s) e.push_back(Val::u8(c));
-    return Val::list(std::move(e));
+    return Val::bytes(std::string(s));
 }
 
 Val point_val(std::string_view s) {
@@ -578,8 +577,8 @@ Result<SqlValue> pg_param(const Val& value, bool postgres) {
         return SqlValue::text(std::move(text), c.oid);
     }
     std::string out = "{";
-    for (size_t i = 0; i < p.elems.size(); ++i) {
-        CIRRUS_TRY_ASSIGN(std::string e, text_of(c.shape, p.elems[i]));
+    for (size_t i = 0; i < p.list_size(); ++i) {
+        CIRRUS_TRY_ASSIGN(std::string e, text_of(c.shape, p.list_at(i)));
         if (i) out += ',';
         out += quote_element(e);
     }

@@ -105,10 +105,7 @@ public:
                         return Error(ErrorKind::Trap,
                                      "wasmcloud:secrets: handle is not a live `secret`");
                     if (!s->binary) return std::optional(Val::variant(0, Val::string(s->value)));
-                    std::vector<Val> bytes;
-                    bytes.reserve(s->value.size());
-                    for (unsigned char c : s->value) bytes.push_back(Val::u8(c));
-                    return std::optional(Val::variant(1, Val::list(std::move(bytes))));
+                    return std::optional(Val::variant(1, Val::bytes(s->value)));
                 });
         }
     }

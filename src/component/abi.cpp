@@ -163,7 +163,12 @@ static Result<Val> load_list_from_range(LiftLowerContext& cx, const ValType* t, 
     if (ptr != align_to(ptr, align))
         return trap(
             fmt::format("canonical ABI: misaligned list pointer {} (alignment {})", ptr, align));
-    CIRRUS_TRY(mem_range(cx, ptr, uint64_t{len} * size));
+    uint64_t bytes = uint64_t{len} * size;
+    CIRRUS_TRY_ASSIGN(uint8_t * p, mem_range(cx, ptr, bytes));
+    // A list of integers leaves memory as one copy of its bytes (the packed form, val.h).
+    if (packed_elem_size(t->element->kind) != 0)
+        return Val::packed_list(t->element->kind,
+                                std::string(reinterpret_cast<const char*>(p), bytes));
     Val v(TypeKind::List, 0);
     v.elems.reserve(len);
     for (uint32_t i = 0; i < len; ++i) {
@@ -176,9 +181,27 @@ static Result<Val> load_list_from_range(LiftLowerContext& cx, const ValType* t, 
 static Result<std::pair<uint32_t, uint32_t>> store_list(LiftLowerContext& cx, const Val& v,
                                                         const ValType* t) {
     uint32_t align = alignment(t->element), size = elem_size(t->element);
+    if (v.is_packed()) {
+        // val_matches has checked the kind against the type; a mismatch here is a host bug,
+        // still refused rather than copied.
+        if (v.packed_kind() != t->element->kind || v.str.size() % size != 0)
+            return trap("canonical ABI: packed list does not match its element type");
+        if (v.str.size() > max_string_byte_length) return trap("list too large");
+        uint32_t bytes = static_cast<uint32_t>(v.str.size());
+        CIRRUS_TRY_ASSIGN(uint32_t ptr, call_realloc(cx, align, bytes));
+        CIRRUS_TRY_ASSIGN(uint8_t * p, mem_range(cx, ptr, bytes));
+        if (bytes) std::memcpy(p, v.str.data(), bytes);
+        return std::pair{ptr, bytes / size};
+    }
     uint64_t bytes = uint64_t{size} * v.elems.size();
     if (bytes > max_string_byte_length) return trap("list too large");
     CIRRUS_TRY_ASSIGN(uint32_t ptr, call_realloc(cx, align, static_cast<uint32_t>(bytes)));
+    if (packed_elem_size(t->element->kind) != 0) {
+        // Integers of a list of Vals: one bounds check, then plain stores.
+        CIRRUS_TRY_ASSIGN(uint8_t * p, mem_range(cx, ptr, bytes));
+        for (size_t i = 0; i < v.elems.size(); ++i) write_le(p + i * size, v.elems[i].bits, size);
+        return std::pair{ptr, static_cast<uint32_t>(v.elems.size())};
+    }
     for (size_t i = 0; i < v.elems.size(); ++i)
         CIRRUS_TRY(store_val(cx, v.elems[i], t->element, ptr + static_cast<uint32_t>(i) * size));
     return std::pair{ptr, static_cast<uint32_t>(v.elems.size())};

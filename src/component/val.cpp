@@ -34,6 +34,63 @@ Val Val::list(std::vector<Val> elems) {
     v.elems = std::move(elems);
     return v;
 }
+Val Val::bytes(std::string bytes) {
+    return packed_list(TypeKind::U8, std::move(bytes));
+}
+Val Val::bytes(std::span<const uint8_t> bytes) {
+    return packed_list(TypeKind::U8,
+                       std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+Val Val::packed_list(TypeKind element, std::string raw) {
+    Val v(TypeKind::List, static_cast<uint64_t>(element) + 1);
+    v.str = std::move(raw);
+    return v;
+}
+
+static uint64_t read_packed(const char* p, TypeKind k) {
+    uint32_t n = packed_elem_size(k);
+    uint64_t x = 0;
+    for (uint32_t i = 0; i < n; ++i) x |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
+    bool is_signed = k == TypeKind::S8 || k == TypeKind::S16 || k == TypeKind::S32;
+    if (is_signed && n < 8 && (x >> (8 * n - 1) & 1)) x |= ~uint64_t{0} << (8 * n);
+    return x;
+}
+
+size_t Val::list_size() const {
+    if (!is_packed()) return elems.size();
+    uint32_t n = packed_elem_size(packed_kind());
+    return n ? str.size() / n : 0;
+}
+
+Val Val::list_at(size_t i) const {
+    if (!is_packed()) return elems.at(i);
+    TypeKind k = packed_kind();
+    return Val(k, read_packed(str.data() + i * packed_elem_size(k), k));
+}
+
+std::string Val::to_bytes() const {
+    if (is_packed()) return str;
+    std::string out;
+    out.reserve(elems.size());
+    for (const auto& e : elems) out.push_back(static_cast<char>(e.bits));
+    return out;
+}
+
+bool operator==(const Val& a, const Val& b) {
+    if (a.kind != b.kind) return false;
+    if (a.kind == TypeKind::List && (a.is_packed() || b.is_packed())) {
+        if (a.is_packed() && b.is_packed()) return a.bits == b.bits && a.str == b.str;
+        size_t n = a.list_size();
+        if (n != b.list_size()) return false;
+        for (size_t i = 0; i < n; ++i) {
+            if (!(a.list_at(i) == b.list_at(i))) return false;
+        }
+        return true;
+    }
+    return a.bits == b.bits && a.str == b.str && a.elems == b.elems &&
+           a.flag_words == b.flag_words && a.resource == b.resource;
+}
+
 Val Val::record(std::vector<Val> fields) {
     Val v(TypeKind::Record, 0);
     v.elems = std::move(fields);
@@ -109,6 +166,14 @@ bool val_matches(const Val& v, const ValType* t, std::string* why) {
                fail(fmt::format("invalid char code point 0x{:x}", v.bits));
     case TypeKind::String: return valid_utf8(v.str) || fail("string is not valid UTF-8");
     case TypeKind::List:
+        if (v.is_packed()) {
+            if (v.packed_kind() != t->element->kind)
+                return fail(fmt::format("expected a list of {}, found a packed list of {}",
+                                        type_kind_name(t->element->kind),
+                                        type_kind_name(v.packed_kind())));
+            uint32_t n = packed_elem_size(v.packed_kind());
+            return (n != 0 && v.str.size() % n == 0) || fail("packed list of a partial element");
+        }
         for (const auto& e : v.elems) {
             if (!val_matches(e, t->element, why)) return false;
         }
@@ -229,9 +294,16 @@ static void print(std::string& out, const Val& v, const ValType* t) {
     }
     case TypeKind::List:
         out += '[';
-        for (size_t i = 0; i < v.elems.size(); ++i) {
-            if (i) out += ", ";
-            print(out, v.elems[i], t->element);
+        if (v.is_packed()) {
+            for (size_t i = 0; i < v.list_size(); ++i) {
+                if (i) out += ", ";
+                print(out, v.list_at(i), t->element);
+            }
+        } else {
+            for (size_t i = 0; i < v.elems.size(); ++i) {
+                if (i) out += ", ";
+                print(out, v.elems[i], t->element);
+            }
         }
         out += ']';
         return;
@@ -535,12 +607,19 @@ std::optional<Val> WaveParser::value(const ValType* t) {
     }
     case TypeKind::List: {
         if (!expect('[')) return std::nullopt;
-        Val v(TypeKind::List, 0);
+        // Lists of integers are made packed, as lifting makes them.
+        uint32_t packed = packed_elem_size(t->element->kind);
+        Val v = packed ? Val::packed_list(t->element->kind, {}) : Val(TypeKind::List, 0);
         if (eat(']')) return v;
         while (true) {
             auto e = value(t->element);
             if (!e) return std::nullopt;
-            v.elems.push_back(std::move(*e));
+            if (packed) {
+                for (uint32_t i = 0; i < packed; ++i)
+                    v.str.push_back(static_cast<char>(e->bits >> (8 * i)));
+            } else {
+                v.elems.push_back(std::move(*e));
+            }
             if (eat(']')) return v;
             if (!expect(',')) return std::nullopt;
             if (eat(']')) return v;

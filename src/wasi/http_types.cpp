@@ -112,14 +112,11 @@ std::optional<uint32_t> check_field(const std::string& name, std::string_view va
 }
 
 std::string val_string_bytes(const Val& list) {
-    std::string out;
-    out.reserve(list.elems.size());
-    for (const auto& e : list.elems) out.push_back(static_cast<char>(e.bits));
-    return out;
+    return list.to_bytes();
 }
 
 Val string_bytes_val(const std::string& s) {
-    return bytes_val(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    return Val::bytes(s);
 }
 
 Val method_val(const std::string& m) {

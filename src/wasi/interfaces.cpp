@@ -40,13 +40,12 @@ Error trap(std::string message) {
 }
 
 Val bytes_val(const uint8_t* data, size_t n) {
-    std::vector<Val> elems;
-    elems.reserve(n);
-    for (size_t i = 0; i < n; ++i) elems.push_back(Val::u8(data[i]));
-    return Val::list(std::move(elems));
+    return Val::bytes(std::span<const uint8_t>(data, n));
 }
 
 std::vector<uint8_t> val_bytes(const Val& list) {
+    if (const std::string* b = list.packed_bytes())
+        return std::vector<uint8_t>(b->begin(), b->end());
     std::vector<uint8_t> out;
     out.reserve(list.elems.size());
     for (const auto& e : list.elems) out.push_back(static_cast<uint8_t>(e.bits));
@@ -147,7 +146,7 @@ Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t 
                                        bool blocking) {
     CIRRUS_TRY_ASSIGN(Object * s, c.state.get(self, Kind::InputStream));
     size_t want = std::min(len, max_chunk);
-    if (want == 0) return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({})));
+    if (want == 0) return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::bytes(std::string())));
     if (s->source) {
         std::shared_ptr<ByteSource> src = s->source;
         std::string data, error;
@@ -164,10 +163,12 @@ Result<std::optional<Val>> stream_read(const Call& c, const Val& self, uint64_t 
             CIRRUS_TRY(wait_ready(c.state, one));
         }
         if (discard) return some(Val::ok(Val::u64(data.size())));
-        return some(Val::ok(bytes_val(reinterpret_cast<const uint8_t*>(data.data()), data.size())));
+        return some(Val::ok(Val::bytes(std::move(data))));
     }
     std::vector<uint8_t> buf(want);
-    auto nothing = [&] { return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::list({}))); };
+    auto nothing = [&] {
+        return some(discard ? Val::ok(Val::u64(0)) : Val::ok(Val::bytes(std::string())));
+    };
     // A non-blocking read returns what is there now, possibly nothing.
     if (!blocking && s->fd >= 0 && !s->offset && !wait_fd(s->fd, POLLIN, 0)) return nothing();
     ssize_t n;

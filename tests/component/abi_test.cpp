@@ -145,6 +145,42 @@ TEST_F(RoundTrip, LongListsAndStrings) {
     EXPECT_EQ(**r2, list);
 }
 
+// Lists of integers come out of a guest packed (one copy of their bytes) and go in from either
+// form; the two forms are the same value.
+TEST_F(RoundTrip, ListsOfIntegersCrossAsBytes) {
+    Func* f = instance->get_func("list-u8");
+    std::string raw;
+    for (int i = 0; i < 70000; ++i) raw.push_back(static_cast<char>(i * 7));
+    for (const std::string& bytes : {std::string(), std::string("\0\xff", 2), raw}) {
+        Val packed = Val::bytes(bytes);
+        auto r = store.call(f, std::span<const Val>(&packed, 1));
+        ASSERT_TRUE(r.ok()) << r.error().to_string();
+        ASSERT_TRUE((*r)->packed_bytes());
+        EXPECT_EQ(*(*r)->packed_bytes(), bytes);
+        EXPECT_EQ((*r)->list_size(), bytes.size());
+        std::vector<Val> elems;
+        for (char c : bytes) elems.push_back(Val::u8(static_cast<uint8_t>(c)));
+        EXPECT_EQ(**r, Val::list(elems));
+        EXPECT_EQ(Val::list(elems), **r);
+    }
+    // Inside other values too: list<list<u32>> keeps its inner lists packed.
+    Func* nested = instance->get_func("list-list-u32");
+    Val arg =
+        Val::list({Val::packed_list(TypeKind::U32, std::string("\1\0\0\0\xff\xff\xff\xff", 8)),
+                   Val::list({Val::u32(2)}), Val::list({})});
+    auto r = store.call(nested, std::span<const Val>(&arg, 1));
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(**r, arg);
+    EXPECT_EQ(wave_print(**r, nested->type().result), "[[1, 4294967295], [2], []]");
+    EXPECT_EQ((*r)->elems.at(0).list_at(1).as_u64(), 4294967295u);
+    // A packed list of the wrong element type is refused before anything is lowered.
+    Val wrong = Val::packed_list(TypeKind::U16, std::string(2, '\0'));
+    auto bad = store.call(f, std::span<const Val>(&wrong, 1));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("packed list of u16"), std::string::npos)
+        << bad.error().message;
+}
+
 TEST_F(RoundTrip, NaNsAreCanonicalised) {
     Val arg = Val(TypeKind::F32, 0x7fa00001); // a NaN with a payload
     auto r = store.call(instance->get_func("f32"), std::span<const Val>(&arg, 1));
@@ -223,6 +259,33 @@ TEST_F(Traps, BadPointersAndValuesFromTheGuestTrapWithAMessage) {
     expect_trap("bad-enum", "invalid enum discriminant 3");
     expect_trap("bad-option", "invalid option discriminant 2");
     expect_trap("unreachable", "unreachable");
+}
+
+TEST_F(Traps, ListsOfIntegersFromTheGuest) {
+    auto bytes = call("list-u8");
+    ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+    ASSERT_TRUE((*bytes)->packed_bytes());
+    EXPECT_EQ(*(*bytes)->packed_bytes(), "bytes");
+    EXPECT_EQ((*bytes)->to_bytes(), "bytes");
+    auto s16 = call("list-s16");
+    ASSERT_TRUE(s16.ok()) << s16.error().to_string();
+    ASSERT_EQ((*s16)->list_size(), 2u);
+    EXPECT_EQ((*s16)->list_at(0).as_s64(), -1);
+    EXPECT_EQ((*s16)->list_at(1).as_s64(), -32768);
+    EXPECT_EQ(**s16, Val::list({Val::s16(-1), Val::s16(-32768)}));
+    auto empty = call("empty-list-at-end");
+    ASSERT_TRUE(empty.ok()) << empty.error().to_string();
+    EXPECT_EQ((*empty)->list_size(), 0u);
+    expect_trap("out-of-bounds-list", "out of bounds memory access (pointer 65530 + 8 bytes");
+    expect_trap("huge-list", "out of bounds");
+    expect_trap("misaligned-list-s16", "misaligned list pointer 97 (alignment 2)");
+    // Lowered into the guest: the realloc'd range is checked before the copy.
+    Val packed = Val::bytes(std::string(8, 'x'));
+    auto ok = call("take-bytes", {packed});
+    EXPECT_TRUE(ok.ok()) << ok.error().to_string();
+    expect_trap("take-bytes-out-of-bounds", "out of bounds", {packed});
+    expect_trap("take-bytes-out-of-bounds", "out of bounds",
+                {Val::list(std::vector<Val>(8, Val::u8(1)))});
 }
 
 TEST_F(Traps, ReallocResultsAreChecked) {
@@ -326,6 +389,34 @@ TEST(Wave, ParseErrorsSayWhere) {
     auto v = wave_parse("{a: 1}", opt, nullptr);
     ASSERT_TRUE(v);
     EXPECT_EQ(wave_print(*v, opt), "{a: 1, b: none}");
+}
+
+TEST(Wave, ListsOfIntegersParseAndPrintInBothForms) {
+    TypeArena types;
+    const ValType* bytes = types.list(ValType::primitive(TypeKind::U8));
+    const ValType* s64s = types.list(ValType::primitive(TypeKind::S64));
+    auto v = wave_parse("[104, 105, 0, 255]", bytes, nullptr);
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->is_packed());
+    EXPECT_EQ(v->to_bytes(), std::string("hi\0\xff", 4));
+    EXPECT_EQ(wave_print(*v, bytes), "[104, 105, 0, 255]");
+    EXPECT_EQ(wave_print(Val::list({Val::u8(1), Val::u8(2)}), bytes), "[1, 2]");
+    auto n = wave_parse("[-1, 9223372036854775807, -9223372036854775808]", s64s, nullptr);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->list_size(), 3u);
+    EXPECT_EQ(n->list_at(0).as_s64(), -1);
+    EXPECT_EQ(wave_print(*n, s64s), "[-1, 9223372036854775807, -9223372036854775808]");
+    auto empty = wave_parse("[]", bytes, nullptr);
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(*empty, Val::list({}));
+    std::string why;
+    EXPECT_TRUE(val_matches(*v, bytes, &why)) << why;
+    EXPECT_FALSE(val_matches(*v, s64s, &why));
+    EXPECT_FALSE(val_matches(Val::packed_list(TypeKind::S64, "abc"), s64s, &why));
+    EXPECT_NE(why.find("partial element"), std::string::npos) << why;
+    EXPECT_NE(Val::bytes(std::string("ab")), Val::bytes(std::string("ac")));
+    EXPECT_NE(Val::bytes(std::string("ab")), Val::list({Val::u8('a')}));
+    EXPECT_NE(Val::packed_list(TypeKind::S8, "a"), Val::bytes(std::string("a")));
 }
 
 } // namespace

@@ -300,6 +300,16 @@ TEST(Typed, CompositeTypesRoundTrip) {
     EXPECT_EQ(*res->call(store, Res::err("no")), Res::err("no"));
     EXPECT_EQ(*res->call(store, Res::ok(7)), Res::ok(7));
 
+    using Bytes = std::vector<uint8_t>;
+    auto bytes = TypedFunc<Bytes(Bytes)>::lookup(**inst, "list-u8");
+    ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+    EXPECT_EQ(*bytes->call(store, Bytes{}), Bytes{});
+    EXPECT_EQ(*bytes->call(store, Bytes{0, 1, 255}), (Bytes{0, 1, 255}));
+    using Nested = std::vector<std::vector<uint32_t>>;
+    auto nested = TypedFunc<Nested(Nested)>::lookup(**inst, "list-list-u32");
+    ASSERT_TRUE(nested.ok()) << nested.error().to_string();
+    EXPECT_EQ(*nested->call(store, Nested{{1, 0xffffffff}, {}}), (Nested{{1, 0xffffffff}, {}}));
+
     auto u64 = TypedFunc<uint64_t(uint64_t)>::lookup(**inst, "u64");
     ASSERT_TRUE(u64.ok());
     EXPECT_EQ(*u64->call(store, UINT64_MAX), UINT64_MAX);

@@ -31,9 +31,7 @@ Val bytes(std::string_view s) {
     return Val::list(std::move(e));
 }
 std::string text_of(const Val& list) {
-    std::string s;
-    for (const auto& e : list.elems) s += static_cast<char>(e.bits);
-    return s;
+    return list.to_bytes();
 }
 
 class WasiFs : public ::testing::Test {

@@ -18,9 +18,7 @@ Val bytes(std::string_view s) {
 }
 
 std::string text(const Val& list) {
-    std::string s;
-    for (const Val& e : list.elems) s.push_back(static_cast<char>(e.bits));
-    return s;
+    return list.to_bytes();
 }
 
 struct Http {

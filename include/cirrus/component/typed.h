@@ -42,6 +42,7 @@ struct ValTraits;
 
 template <TypeKind K, typename C>
 struct IntTraits {
+    static constexpr TypeKind type_kind = K;
     static const ValType* type(TypeArena&) { return ValType::primitive(K); }
     static Val to_val(C v) {
         if constexpr (std::is_signed_v<C>)
@@ -98,16 +99,34 @@ struct ValTraits<std::string> {
 template <typename T>
 struct ValTraits<std::vector<T>> {
     static const ValType* type(TypeArena& a) { return a.list(ValTraits<T>::type(a)); }
+    // Integers travel as a packed list (val.h): their bytes, little-endian.
+    static constexpr bool packed =
+        std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char32_t>;
     static Val to_val(std::vector<T> v) {
-        std::vector<Val> elems;
-        elems.reserve(v.size());
-        for (auto& e : v) elems.push_back(ValTraits<T>::to_val(std::move(e)));
-        return Val::list(std::move(elems));
+        if constexpr (packed) {
+            std::string raw(v.size() * sizeof(T), '\0');
+            for (size_t i = 0; i < v.size(); ++i) {
+                auto x = static_cast<std::make_unsigned_t<T>>(v[i]);
+                for (size_t b = 0; b < sizeof(T); ++b)
+                    raw[i * sizeof(T) + b] = static_cast<char>(x >> (8 * b));
+            }
+            return Val::packed_list(ValTraits<T>::type_kind, std::move(raw));
+        } else {
+            std::vector<Val> elems;
+            elems.reserve(v.size());
+            for (auto& e : v) elems.push_back(ValTraits<T>::to_val(std::move(e)));
+            return Val::list(std::move(elems));
+        }
     }
     static std::vector<T> from_val(const Val& v) {
         std::vector<T> out;
-        out.reserve(v.elems.size());
-        for (const auto& e : v.elems) out.push_back(ValTraits<T>::from_val(e));
+        size_t n = v.list_size();
+        out.reserve(n);
+        if (v.is_packed()) {
+            for (size_t i = 0; i < n; ++i) out.push_back(ValTraits<T>::from_val(v.list_at(i)));
+        } else {
+            for (const auto& e : v.elems) out.push_back(ValTraits<T>::from_val(e));
+        }
         return out;
     }
 };
