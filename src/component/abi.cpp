@@ -259,16 +259,6 @@ static Result<uint32_t> lower_handle(LiftLowerContext& cx, const Val& v, const V
     return cx.inst->add(e);
 }
 
-static const std::vector<Case>& cases_of(const ValType* t, std::vector<Case>& tmp) {
-    if (t->kind == TypeKind::Variant) return t->cases;
-    if (t->kind == TypeKind::Option) {
-        tmp = {Case{"none", nullptr}, Case{"some", t->element}};
-    } else {
-        tmp = {Case{"ok", t->element}, Case{"error", t->error}};
-    }
-    return tmp;
-}
-
 Result<Val> load(LiftLowerContext& cx, const ValType* t, uint32_t ptr) {
     uint32_t size = elem_size(t);
     CIRRUS_TRY_ASSIGN(uint8_t * p, mem_range(cx, ptr, size));
@@ -307,20 +297,14 @@ Result<Val> load(LiftLowerContext& cx, const ValType* t, uint32_t ptr) {
     case TypeKind::Variant:
     case TypeKind::Option:
     case TypeKind::Result: {
-        std::vector<Case> tmp;
-        const auto& cases = cases_of(t, tmp);
-        uint32_t ds = discriminant_size(cases.size());
+        uint32_t ds = discriminant_size(case_count(t));
         uint32_t index = static_cast<uint32_t>(read_le(p, ds));
-        if (index >= cases.size())
+        if (index >= case_count(t))
             return trap(fmt::format("canonical ABI: invalid {} discriminant {}",
                                     type_kind_name(t->kind), index));
         Val v(t->kind, index);
-        uint32_t max_align = 1;
-        for (const auto& c : cases) {
-            if (c.type) max_align = std::max(max_align, alignment(c.type));
-        }
-        if (cases[index].type) {
-            CIRRUS_TRY_ASSIGN(Val pv, load(cx, cases[index].type, ptr + align_to(ds, max_align)));
+        if (const ValType* ct = case_type(t, index)) {
+            CIRRUS_TRY_ASSIGN(Val pv, load(cx, ct, ptr + align_to(ds, max_case_alignment(t))));
             v.elems.push_back(std::move(pv));
         }
         return v;
@@ -405,17 +389,12 @@ Result<void> store_val(LiftLowerContext& cx, const Val& v, const ValType* t, uin
     case TypeKind::Variant:
     case TypeKind::Option:
     case TypeKind::Result: {
-        std::vector<Case> tmp;
-        const auto& cases = cases_of(t, tmp);
-        uint32_t ds = discriminant_size(cases.size());
+        uint32_t ds = discriminant_size(case_count(t));
         CIRRUS_TRY_ASSIGN(uint8_t * p, at(0, ds));
         write_le(p, v.bits, ds);
-        uint32_t max_align = 1;
-        for (const auto& c : cases) {
-            if (c.type) max_align = std::max(max_align, alignment(c.type));
-        }
-        const ValType* ct = cases[v.case_index()].type;
-        if (ct) CIRRUS_TRY(store_val(cx, v.elems.at(0), ct, ptr + align_to(ds, max_align)));
+        const ValType* ct = case_type(t, v.case_index());
+        if (ct)
+            CIRRUS_TRY(store_val(cx, v.elems.at(0), ct, ptr + align_to(ds, max_case_alignment(t))));
         return {};
     }
     case TypeKind::Enum: {
@@ -531,16 +510,14 @@ Result<Val> lift_flat(LiftLowerContext& cx, FlatReader& in, const ValType* t) {
     case TypeKind::Result: {
         std::vector<WVT> flat;
         flatten_type(t, flat);
-        std::vector<Case> tmp;
-        const auto& cases = cases_of(t, tmp);
         CIRRUS_TRY_ASSIGN(uint32_t index, i32());
-        if (index >= cases.size())
+        if (index >= case_count(t))
             return trap(fmt::format("canonical ABI: invalid {} discriminant {}",
                                     type_kind_name(t->kind), index));
         size_t payload_start = in.pos;
         Val v(t->kind, index);
-        if (cases[index].type) {
-            CIRRUS_TRY_ASSIGN(Val pv, lift_flat(cx, in, cases[index].type));
+        if (const ValType* ct = case_type(t, index)) {
+            CIRRUS_TRY_ASSIGN(Val pv, lift_flat(cx, in, ct));
             v.elems.push_back(std::move(pv));
         }
         in.pos = payload_start + (flat.size() - 1); // skip the padding of shorter cases
@@ -629,11 +606,9 @@ Result<void> lower_flat(LiftLowerContext& cx, const Val& v, const ValType* t,
     case TypeKind::Result: {
         std::vector<WVT> flat;
         flatten_type(t, flat);
-        std::vector<Case> tmp;
-        const auto& cases = cases_of(t, tmp);
         out.push_back(Value::i32(static_cast<int32_t>(v.case_index())));
         std::vector<Value> payload;
-        if (const ValType* ct = cases[v.case_index()].type)
+        if (const ValType* ct = case_type(t, v.case_index()))
             CIRRUS_TRY(lower_flat(cx, v.elems.at(0), ct, payload));
         for (size_t i = 1; i < flat.size(); ++i) {
             if (i - 1 < payload.size())

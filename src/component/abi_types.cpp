@@ -17,19 +17,24 @@ static uint32_t align_to(uint32_t ptr, uint32_t align) {
     return (ptr + align - 1) / align * align;
 }
 
-static uint32_t max_case_alignment(const std::vector<Case>& cases) {
-    uint32_t a = 1;
-    for (const auto& c : cases) {
-        if (c.type) a = std::max(a, alignment(c.type));
-    }
-    return a;
+size_t case_count(const CVT* t) {
+    return t->kind == TypeKind::Variant ? t->cases.size() : 2;
 }
 
-static std::vector<Case> result_cases(const CVT* t) {
-    return {Case{"ok", t->element}, Case{"error", t->error}};
+const CVT* case_type(const CVT* t, size_t i) {
+    switch (t->kind) {
+    case TypeKind::Variant: return t->cases[i].type;
+    case TypeKind::Option: return i == 0 ? nullptr : t->element;
+    default: return i == 0 ? t->element : t->error; // result
+    }
 }
-static std::vector<Case> option_cases(const CVT* t) {
-    return {Case{"none", nullptr}, Case{"some", t->element}};
+
+uint32_t max_case_alignment(const CVT* t) {
+    uint32_t a = 1;
+    for (size_t i = 0, n = case_count(t); i < n; ++i) {
+        if (const CVT* c = case_type(t, i)) a = std::max(a, alignment(c));
+    }
+    return a;
 }
 
 uint32_t alignment(const CVT* t) {
@@ -58,9 +63,8 @@ uint32_t alignment(const CVT* t) {
         return a;
     }
     case TypeKind::Variant:
-        return std::max(discriminant_size(t->cases.size()), max_case_alignment(t->cases));
-    case TypeKind::Option: return std::max(1u, max_case_alignment(option_cases(t)));
-    case TypeKind::Result: return std::max(1u, max_case_alignment(result_cases(t)));
+    case TypeKind::Option:
+    case TypeKind::Result: return std::max(discriminant_size(case_count(t)), max_case_alignment(t));
     case TypeKind::Enum: return discriminant_size(t->labels.size());
     case TypeKind::Flags: {
         size_t n = t->labels.size();
@@ -72,14 +76,14 @@ uint32_t alignment(const CVT* t) {
     return 1;
 }
 
-static uint32_t variant_size(const std::vector<Case>& cases, uint32_t align) {
-    uint32_t s = discriminant_size(cases.size());
-    s = align_to(s, max_case_alignment(cases));
+static uint32_t variant_size(const CVT* t) {
+    uint32_t case_align = max_case_alignment(t);
+    uint32_t s = align_to(discriminant_size(case_count(t)), case_align);
     uint32_t cs = 0;
-    for (const auto& c : cases) {
-        if (c.type) cs = std::max(cs, elem_size(c.type));
+    for (size_t i = 0, n = case_count(t); i < n; ++i) {
+        if (const CVT* c = case_type(t, i)) cs = std::max(cs, elem_size(c));
     }
-    return align_to(s + cs, align);
+    return align_to(s + cs, std::max(discriminant_size(case_count(t)), case_align));
 }
 
 uint32_t elem_size(const CVT* t) {
@@ -110,9 +114,9 @@ uint32_t elem_size(const CVT* t) {
         }
         return align_to(s, alignment(t));
     }
-    case TypeKind::Variant: return variant_size(t->cases, alignment(t));
-    case TypeKind::Option: return variant_size(option_cases(t), alignment(t));
-    case TypeKind::Result: return variant_size(result_cases(t), alignment(t));
+    case TypeKind::Variant:
+    case TypeKind::Option:
+    case TypeKind::Result: return variant_size(t);
     case TypeKind::Enum: return discriminant_size(t->labels.size());
     case TypeKind::Flags: {
         size_t n = t->labels.size();
@@ -132,12 +136,13 @@ static ValType join(ValType a, ValType b) {
     return ValType::I64;
 }
 
-static void flatten_variant(const std::vector<Case>& cases, std::vector<ValType>& out) {
+static void flatten_variant(const CVT* t, std::vector<ValType>& out) {
     std::vector<ValType> flat;
-    for (const auto& c : cases) {
-        if (!c.type) continue;
+    for (size_t i = 0, n = case_count(t); i < n; ++i) {
+        const CVT* c = case_type(t, i);
+        if (!c) continue;
         std::vector<ValType> f;
-        flatten_type(c.type, f);
+        flatten_type(c, f);
         for (size_t i = 0; i < f.size(); ++i) {
             if (i < flat.size())
                 flat[i] = join(flat[i], f[i]);
@@ -176,9 +181,9 @@ void flatten_type(const CVT* t, std::vector<ValType>& out) {
     case TypeKind::Tuple:
         for (const auto& f : t->fields) flatten_type(f.type, out);
         return;
-    case TypeKind::Variant: flatten_variant(t->cases, out); return;
-    case TypeKind::Option: flatten_variant(option_cases(t), out); return;
-    case TypeKind::Result: flatten_variant(result_cases(t), out); return;
+    case TypeKind::Variant:
+    case TypeKind::Option:
+    case TypeKind::Result: flatten_variant(t, out); return;
     case TypeKind::Flags:
         for (uint32_t i = 0; i < flag_words(t->labels.size()); ++i) out.push_back(ValType::I32);
         return;

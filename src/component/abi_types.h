@@ -22,6 +22,11 @@ inline uint32_t flag_words(size_t n) {
     return static_cast<uint32_t>((n + 31) / 32);
 }
 void flatten_type(const ValType* t, std::vector<wasm::ValType>& out);
+// The cases of a variant, option (none, some) or result (ok, error): how many, the payload type
+// of case `i` (null: none), and the largest payload alignment (at least 1).
+size_t case_count(const ValType* t);
+const ValType* case_type(const ValType* t, size_t i);
+uint32_t max_case_alignment(const ValType* t);
 
 struct FlatSignature {
     std::vector<wasm::ValType> params;

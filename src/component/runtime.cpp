@@ -150,9 +150,14 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
         bool params_in_memory, results_in_memory;
     } sig{def.params_in_memory, def.results_in_memory};
     bool fuse = can_fuse(callee, encoding);
-    auto fn = [&rt, callee, caller, memory, realloc, encoding, ft, sig,
-               fuse](wasm::Caller&, std::span<const Value> args,
-                     std::span<Value> results) -> Result<void> {
+    // The layouts are fixed by the type: worked out once here, not on every call.
+    auto params = param_layout(*ft);
+    uint32_t result_align = ft->result ? alignment(ft->result) : 1;
+    uint32_t result_size = ft->result ? elem_size(ft->result) : 0;
+    auto fn = [&rt, callee, caller, memory, realloc, encoding, ft, sig, fuse,
+               params = std::move(params), result_align,
+               result_size](wasm::Caller&, std::span<const Value> args,
+                            std::span<Value> results) -> Result<void> {
         if (!caller->may_leave) return trap("cannot leave component instance");
         LiftLowerContext cx;
         cx.store = rt.store;
@@ -161,11 +166,11 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
         cx.encoding = encoding;
         cx.inst = caller;
         if (fuse) return rt.call_fused(callee, cx, args, results, sig.results_in_memory);
-        std::vector<Val> vals;
-        vals.reserve(ft->params.size());
+        // Host functions take a few parameters: inline, no allocation per call.
+        boost::container::small_vector<Val, 4> vals;
         Result<void> lifted = [&]() -> Result<void> {
             if (sig.params_in_memory) {
-                auto [offsets, layout] = param_layout(*ft);
+                const auto& [offsets, layout] = params;
                 uint32_t ptr = args[0].as_u32();
                 CIRRUS_TRY(check_pointer(cx, ptr, layout.first, layout.second, "parameter"));
                 for (size_t i = 0; i < ft->params.size(); ++i) {
@@ -192,15 +197,14 @@ wasm::Func* Runtime::lower(Func* callee, InstanceState* caller, wasm::Memory* me
             release();
             return std::move(lifted).error();
         }
-        auto result = rt.call(callee, vals);
+        auto result = rt.call(callee, std::span<const Val>(vals.data(), vals.size()));
         release();
         CIRRUS_TRY(result);
         if (!ft->result) return {};
         const Val& v = **result;
         if (sig.results_in_memory) {
             uint32_t ptr = args.back().as_u32();
-            CIRRUS_TRY(
-                check_pointer(cx, ptr, alignment(ft->result), elem_size(ft->result), "result"));
+            CIRRUS_TRY(check_pointer(cx, ptr, result_align, result_size, "result"));
             return store_val(cx, v, ft->result, ptr);
         }
         std::vector<Value> flat;

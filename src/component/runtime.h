@@ -6,6 +6,8 @@
 #include "cirrus/component/component.h"
 #include "component_data.h"
 
+#include <boost/container/small_vector.hpp>
+
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -88,8 +90,9 @@ struct LiftLowerContext {
     uint8_t encoding = 0;
     InstanceState* inst = nullptr; // the instance whose handle table is used
     CallScope* scope = nullptr;    // lowering borrows into a callee
-    std::vector<uint32_t>
-        lenders; // own handles of `inst` lent by lifted borrows: released after the call
+    // Own handles of `inst` lent by lifted borrows: released after the call (a call lends a
+    // few at most: kept inline, no allocation per call).
+    boost::container::small_vector<uint32_t, 4> lenders;
 };
 
 // What the host refuses of a root component before resolving its imports (root.cpp):
