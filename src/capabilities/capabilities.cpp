@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -94,6 +95,16 @@ Result<Link> parse_link(std::string_view text) {
         comma = rest.find(',');
         std::string_view kv = rest.substr(0, comma);
         size_t e = kv.find('=');
+        bool continues_list =
+            e == std::string_view::npos && !kv.empty() && !link.settings.empty() &&
+            std::ranges::find(family->list_settings, link.settings.back().first) !=
+                family->list_settings.end();
+        if (continues_list) {
+            std::string& list = link.settings.back().second;
+            list.push_back(',');
+            list.append(kv);
+            continue;
+        }
         if (e == std::string_view::npos || e == 0)
             return Error(ErrorKind::Usage,
                          fmt::format("--link {}={}: expected key=value, got `{}`", link.interface,

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace cirrus::capabilities {
 
 using component::Field;
@@ -150,13 +152,23 @@ Family messaging_family() {
     Family f;
     f.name = "wasmcloud:messaging";
     f.interfaces = {"wasmcloud:messaging/consumer@0.2.0", "wasmcloud:messaging/types@0.2.0"};
-    // `subscriptions` is a list of subjects separated by `;` (a `,` separates link settings).
+    // `subscriptions` is a list of subjects: `subscriptions=a.b,c.>` as wasmCloud writes it (the
+    // link parser keeps the pieces after it that have no `=` in its value), repeated
+    // `subscriptions=` settings, or subjects separated by `;`.
+    f.list_settings = {"subscriptions"};
     f.backends = {
         {"memory", {"subscriptions"}, "the in-process bus shared by this host's components"},
         {"nats", {"url", "subscriptions"}, "NATS at url=nats://..."},
     };
     f.make = [](const Link& link, const Options&) -> Result<std::unique_ptr<Provider>> {
-        std::vector<std::string> subs = split_subjects(link.setting("subscriptions").value_or(""));
+        std::vector<std::string> subs;
+        for (const auto& [key, value] : link.settings) {
+            if (key != "subscriptions") continue;
+            for (auto& s : split_subjects(value)) {
+                // A subject named twice would deliver each of its messages twice.
+                if (std::ranges::find(subs, s) == subs.end()) subs.push_back(std::move(s));
+            }
+        }
         for (const auto& s : subs) {
             auto ok = check_subject(s, true);
             if (!ok.ok())

@@ -62,6 +62,10 @@ struct Family {
     std::vector<std::string> interfaces;
     // The first is the embedded default.
     std::vector<BackendInfo> backends;
+    // Settings whose value is a comma-separated list, as wasmCloud writes them
+    // (`subscriptions=a.b,c.d`): in `--link`, a piece without `=` after one of them is one more
+    // item of its list, not a setting of its own.
+    std::vector<std::string> list_settings;
     // Makes the provider for `link` (a link the table accepted: family, backend and setting
     // names are known). May still refuse a malformed setting value.
     std::function<Result<std::unique_ptr<Provider>>(const Link& link, const Options& options)> make;
