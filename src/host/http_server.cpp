@@ -70,9 +70,13 @@ thread_local Worker* this_worker = nullptr;
 
 struct HttpServer::Impl {
     ServeOptions options;
-    wasm::Engine engine;
+    // The engine and the imports are the server's own, or the caller's (shared with a
+    // MessageServer serving the same component).
+    std::unique_ptr<wasm::Engine> own_engine;
+    wasm::Engine* engine = nullptr;
     std::shared_ptr<const component::Component> component;
-    std::unique_ptr<ComponentImports> imports;
+    std::unique_ptr<ComponentImports> own_imports;
+    ComponentImports* imports = nullptr;
     std::string handler; // "wasi:http/incoming-handler@0.2.x#handle"
     asio::io_context ioc;
     tcp::acceptor acceptor{ioc};
@@ -189,7 +193,7 @@ struct Session : std::enable_shared_from_this<Session>, wasi::HttpExchange {
         std::string what = fmt::format("{} {}", head.method, head.path_with_query);
         Worker& w = *this_worker;
         w.host->reset();
-        component::Store store(server.engine);
+        component::Store store(*server.engine);
         uint64_t deadline = UINT64_MAX;
         if (server.options.timeout) {
             auto ticks =
@@ -471,7 +475,7 @@ void HttpServer::Impl::begin_stop() {
 void HttpServer::Impl::watchdog(std::atomic<bool>& stop) {
     while (!stop) {
         std::this_thread::sleep_for(epoch_tick);
-        engine.increment_epoch();
+        engine->increment_epoch();
         uint64_t now = now_ns();
         std::lock_guard lock(workers_m);
         for (Worker* w : workers) {
@@ -485,6 +489,23 @@ void HttpServer::Impl::watchdog(std::atomic<bool>& stop) {
     }
 }
 
+namespace {
+
+std::string handler_export(const component::Component& component) {
+    for (const auto& [name, ext] : component.type().exports) {
+        if (ext.sort == component::Sort::Instance &&
+            name.starts_with("wasi:http/incoming-handler@0.2."))
+            return name + "#handle";
+    }
+    return {};
+}
+
+} // namespace
+
+bool HttpServer::exports_handler(const component::Component& component) {
+    return !handler_export(component).empty();
+}
+
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() = default;
 
@@ -492,18 +513,32 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(std::span<const uint8_t> 
                                                        ServeOptions options) {
     auto impl = std::make_unique<Impl>();
     impl->options = std::move(options);
-    CIRRUS_TRY_ASSIGN(impl->component, component::Component::compile(impl->engine, bytes));
-    CIRRUS_TRY_ASSIGN(impl->imports, ComponentImports::create(impl->options.component));
+    impl->own_engine = std::make_unique<wasm::Engine>();
+    impl->engine = impl->own_engine.get();
+    CIRRUS_TRY_ASSIGN(impl->component, component::Component::compile(*impl->engine, bytes));
+    CIRRUS_TRY_ASSIGN(impl->own_imports, ComponentImports::create(impl->options.component));
+    impl->imports = impl->own_imports.get();
+    return finish_create(std::move(impl));
+}
+
+Result<std::unique_ptr<HttpServer>>
+HttpServer::create(wasm::Engine& engine, std::shared_ptr<const component::Component> component,
+                   ComponentImports& imports, ServeOptions options) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = std::move(options);
+    impl->engine = &engine;
+    impl->component = std::move(component);
+    impl->imports = &imports;
+    return finish_create(std::move(impl));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::finish_create(std::unique_ptr<Impl> impl) {
     {
         // Linking once here refuses a component with unsatisfiable imports before it listens.
         component::Linker probe;
         CIRRUS_TRY(impl->imports->link(probe, *impl->component));
     }
-    for (const auto& [name, ext] : impl->component->type().exports) {
-        if (ext.sort == component::Sort::Instance &&
-            name.starts_with("wasi:http/incoming-handler@0.2."))
-            impl->handler = name + "#handle";
-    }
+    impl->handler = handler_export(*impl->component);
     if (impl->handler.empty())
         return Error(ErrorKind::Usage, "not a wasi:http/proxy: the component does not export "
                                        "wasi:http/incoming-handler@0.2.x");

@@ -41,7 +41,16 @@ public:
     // wasi:http/incoming-handler@0.2.x, and binds the listening socket.
     static Result<std::unique_ptr<HttpServer>> create(std::span<const uint8_t> component,
                                                       ServeOptions options);
+    // The same for a component compiled with `engine`, its imports made by the caller (shared
+    // with a MessageServer serving the same component; options.component is not used). The
+    // engine and the imports must outlive the server.
+    static Result<std::unique_ptr<HttpServer>>
+    create(wasm::Engine& engine, std::shared_ptr<const component::Component> component,
+           ComponentImports& imports, ServeOptions options);
     ~HttpServer();
+
+    // True when `component` exports wasi:http/incoming-handler@0.2.x.
+    static bool exports_handler(const component::Component& component);
 
     uint16_t port() const;
     // Serves until stop(), or until SIGINT or SIGTERM when `handle_signals`.
@@ -54,6 +63,7 @@ public:
 
 private:
     explicit HttpServer(std::unique_ptr<Impl> impl);
+    static Result<std::unique_ptr<HttpServer>> finish_create(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 
