@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <regex>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +198,66 @@ CliRun run_cli(const std::vector<std::string>& args) {
     std::fclose(out);
     std::fclose(err);
     return r;
+}
+
+CliChild::CliChild(const std::vector<std::string>& args) {
+    int p[2];
+    if (::pipe(p) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(CIRRUS_BIN));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(CIRRUS_BIN, argv.data());
+        _exit(127);
+    }
+    close(p[1]);
+    err_fd_ = p[0];
+}
+
+CliChild::~CliChild() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    if (err_fd_ >= 0) close(err_fd_);
+}
+
+bool CliChild::wait_for(const std::string& text, std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    char buf[512];
+    while (err_.find(text) == std::string::npos) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || err_fd_ < 0) return false;
+        pollfd pfd{err_fd_, POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
+        ssize_t n = read(err_fd_, buf, sizeof buf);
+        if (n <= 0) return false;
+        err_.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+}
+
+void CliChild::signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int CliChild::wait_exit() {
+    int status = 0;
+    if (pid_ > 0) waitpid(pid_, &status, 0);
+    pid_ = -1;
+    char buf[512];
+    ssize_t n;
+    while (err_fd_ >= 0 && (n = read(err_fd_, buf, sizeof buf)) > 0)
+        err_.append(buf, static_cast<size_t>(n));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 } // namespace cirrus::testing

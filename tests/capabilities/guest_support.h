@@ -4,6 +4,7 @@
 
 #include "cirrus/host/imports.h"
 
+#include <chrono>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -52,5 +53,29 @@ struct CliRun {
 };
 // Runs `cirrus ARGS...` and captures what it printed.
 CliRun run_cli(const std::vector<std::string>& args);
+
+// A long-running `cirrus ARGS...` (serve): its stderr is read as it comes; killed if still
+// running when the object goes.
+class CliChild {
+public:
+    explicit CliChild(const std::vector<std::string>& args);
+    ~CliChild();
+    CliChild(const CliChild&) = delete;
+    CliChild& operator=(const CliChild&) = delete;
+    // Reads stderr until `text` appears (false when the child closes it first, or after
+    // `limit`).
+    bool wait_for(const std::string& text,
+                  std::chrono::milliseconds limit = std::chrono::milliseconds(20000));
+    void signal(int sig);
+    // Waits for the child to end; its exit status (128 + the signal when killed by one).
+    int wait_exit();
+    // Everything it wrote to stderr so far.
+    const std::string& err() const { return err_; }
+
+private:
+    int pid_ = -1;
+    int err_fd_ = -1;
+    std::string err_;
+};
 
 } // namespace cirrus::testing

@@ -1,7 +1,7 @@
 // The JavaScript guest (guests/js/caps_guest.js, componentize-js) against the capability
 // interfaces: the same command lines as the C guest give the same output, on the embedded
-// backend and on Redis and NATS. (wasmcloud:secrets is not exercised from JavaScript: see
-// guests/js/wit/world.wit.)
+// backend and on Redis and NATS. (The other interfaces, wasmcloud:secrets included, are the
+// JavaScript data guest's: js_data_test.cpp.)
 #include "guest_support.h"
 #include "servers.h"
 
