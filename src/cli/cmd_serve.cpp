@@ -57,14 +57,20 @@ int run_serve(const ServeArgs& args) {
     wasm::Engine engine;
     auto component = component::Component::compile(engine, bytes);
     if (!component.ok()) return fail(component.error());
+    auto imports = host::ComponentImports::create(opts.component);
+    if (!imports.ok()) return fail(imports.error());
+    {
+        // Imports first: the list of what the host does not provide, whatever it exports.
+        component::Linker probe;
+        if (auto linked = (*imports)->link(probe, **component); !linked.ok())
+            return fail(linked.error());
+    }
     bool http = host::HttpServer::exports_handler(**component);
     bool messages = host::MessageServer::exports_handler(**component);
     if (!http && !messages)
         return fail(Error(ErrorKind::Usage, "nothing to serve: the component exports neither "
                                             "wasi:http/incoming-handler@0.2.x (HTTP requests) nor "
                                             "wasmcloud:messaging/handler@0.2.x (messages)"));
-    auto imports = host::ComponentImports::create(opts.component);
-    if (!imports.ok()) return fail(imports.error());
 
     std::unique_ptr<host::MessageServer> message_server;
     if (messages) {
