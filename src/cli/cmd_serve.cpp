@@ -73,6 +73,10 @@ int run_serve(const ServeArgs& args) {
                                             "wasmcloud:messaging/handler@0.2.x (messages)"));
 
     std::unique_ptr<host::MessageServer> message_server;
+    if (!messages && !(*imports)->capabilities().message_subjects().empty()) {
+        fmt::print(stderr, "note: the messaging link names subscriptions but the component does "
+                           "not export wasmcloud:messaging/handler: no messages are delivered\n");
+    }
     if (messages) {
         if (http && (*imports)->capabilities().message_subjects().empty()) {
             fmt::print(stderr, "note: the component exports wasmcloud:messaging/handler but the "
@@ -81,24 +85,31 @@ int run_serve(const ServeArgs& args) {
             auto started = host::MessageServer::start(engine, *component, **imports, opts.timeout);
             if (!started.ok()) return fail(started.error());
             message_server = std::move(*started);
-            std::string subjects;
-            for (const auto& s : message_server->subjects())
-                subjects += (subjects.empty() ? "" : ", ") + s;
-            fmt::print(stderr, "handling messages on {} ({})\n", subjects,
-                       (*imports)->capabilities().backend_of("wasmcloud:messaging"));
         }
     }
-    if (!http) {
+    // The lines saying what is served come once SIGINT and SIGTERM are handled: whoever waits
+    // for them may stop the server right away.
+    auto tell_messages = [&] {
+        if (!message_server) return;
+        std::string subjects;
+        for (const auto& s : message_server->subjects())
+            subjects += (subjects.empty() ? "" : ", ") + s;
+        fmt::print(stderr, "handling messages on {} ({})\n", subjects,
+                   (*imports)->capabilities().backend_of("wasmcloud:messaging"));
         std::fflush(stderr);
-        message_server->run(true);
+    };
+    if (!http) {
+        message_server->run(true, tell_messages);
         return 0;
     }
     auto server = host::HttpServer::create(engine, *component, **imports, std::move(opts));
     if (!server.ok()) return fail(server.error());
     std::string addr = args.listen.substr(0, args.listen.rfind(':'));
-    fmt::print(stderr, "listening on http://{}:{}\n", addr, (*server)->port());
-    std::fflush(stderr);
-    (*server)->run(true);
+    (*server)->run(true, [&] {
+        tell_messages();
+        fmt::print(stderr, "listening on http://{}:{}\n", addr, (*server)->port());
+        std::fflush(stderr);
+    });
     // Messages stop with the HTTP server: the one under way is finished first.
     message_server.reset();
     return 0;

@@ -574,7 +574,7 @@ uint16_t HttpServer::port() const {
     return impl_->acceptor.local_endpoint(ec).port();
 }
 
-void HttpServer::run(bool handle_signals) {
+void HttpServer::run(bool handle_signals, const std::function<void()>& ready) {
     Impl& s = *impl_;
     if (handle_signals) {
         s.signals.emplace(s.ioc, SIGINT, SIGTERM);
@@ -582,6 +582,7 @@ void HttpServer::run(bool handle_signals) {
             if (!ec) s.begin_stop();
         });
     }
+    if (ready) ready();
     s.accept();
     std::atomic<bool> stop_watchdog{false};
     std::thread watchdog([&] { s.watchdog(stop_watchdog); });

@@ -76,7 +76,7 @@ MessageServer::~MessageServer() {
     if (watchdog_.joinable()) watchdog_.join();
 }
 
-void MessageServer::run(bool handle_signals) {
+void MessageServer::run(bool handle_signals, const std::function<void()>& ready) {
     asio::io_context& ioc = waiter_->ioc;
     std::optional<asio::signal_set> signals;
     if (handle_signals) {
@@ -85,6 +85,7 @@ void MessageServer::run(bool handle_signals) {
             if (!ec) ioc.stop();
         });
     }
+    if (ready) ready();
     auto work = asio::make_work_guard(ioc);
     ioc.run();
 }

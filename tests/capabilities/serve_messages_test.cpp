@@ -197,6 +197,21 @@ TEST(ServeMessages, HttpAndMessagesFromOneComponentOnTheEmbeddedBus) {
     EXPECT_EQ(serve.wait_exit(), 0) << serve.err();
 }
 
+// An HTTP-only component (tests/guests/js/http) with subscriptions: served, and told.
+TEST(ServeMessages, SubscriptionsWithoutAHandlerAreNoted) {
+    CliChild serve({"serve", "--listen", "127.0.0.1:0", "--link",
+                    "wasmcloud:messaging=memory,subscriptions=a.b",
+                    std::string(CIRRUS_GUEST_DIR) + "/js_http.wasm"});
+    ASSERT_TRUE(serve.wait_for("listening on http://")) << serve.err();
+    EXPECT_NE(serve.err().find("note: the messaging link names subscriptions but the component "
+                               "does not export wasmcloud:messaging/handler"),
+              std::string::npos)
+        << serve.err();
+    EXPECT_EQ(serve.err().find("handling messages"), std::string::npos) << serve.err();
+    serve.signal(SIGTERM);
+    EXPECT_EQ(serve.wait_exit(), 0) << serve.err();
+}
+
 TEST(ServeMessages, JavaScriptHandlerWithTimeoutUntilSigint) {
     auto nats = start_nats();
     ASSERT_TRUE(nats.ok()) << nats.error().message;

@@ -53,8 +53,9 @@ public:
     static bool exports_handler(const component::Component& component);
 
     uint16_t port() const;
-    // Serves until stop(), or until SIGINT or SIGTERM when `handle_signals`.
-    void run(bool handle_signals);
+    // Serves until stop(), or until SIGINT or SIGTERM when `handle_signals`. `ready` is called
+    // once the signals are handled (the moment to tell a user or a test that it serves).
+    void run(bool handle_signals, const std::function<void()>& ready = {});
     // Stops accepting, closes idle connections, lets requests under way finish; run() then
     // returns. Thread-safe.
     void stop();

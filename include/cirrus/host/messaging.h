@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,9 +34,10 @@ public:
     // Unsubscribes; a message being handled is finished first.
     ~MessageServer();
 
-    // Blocks until stop(), or until SIGINT or SIGTERM when `handle_signals`. Messages are
-    // delivered from the start, whether run() is called or not.
-    void run(bool handle_signals);
+    // Blocks until stop(), or until SIGINT or SIGTERM when `handle_signals`; `ready` is called
+    // once the signals are handled. Messages are delivered from start() on, whether run() is
+    // called or not.
+    void run(bool handle_signals, const std::function<void()>& ready = {});
     // Makes run() return. Thread-safe.
     void stop();
 
