@@ -245,7 +245,18 @@ bool extern_subtype(const ExternType& p, const ExternType& e, std::string* why,
     case Sort::Type:
         if (e.func || e.component || e.instance || p.func || p.component || p.instance) {
             // An exported function, component or instance type: `eq` asks for the same type,
-            // subtyping both ways.
+            // subtyping both ways; first both must be types of the same kind.
+            auto kind = [](const ExternType& t) {
+                return t.func        ? "a function type"
+                       : t.component ? "a component type"
+                       : t.instance  ? "an instance type"
+                       : t.resource  ? "a resource type"
+                                     : "a value type";
+            };
+            if (std::string_view(kind(p)) != kind(e)) {
+                if (why) *why = fmt::format("expected {}, found {}", kind(e), kind(p));
+                return false;
+            }
             ExternType pt = p, et = e;
             pt.sort = p.func ? Sort::Func : p.component ? Sort::Component : Sort::Instance;
             et.sort = e.func ? Sort::Func : e.component ? Sort::Component : Sort::Instance;

@@ -209,6 +209,28 @@ TEST(Subtyping, ResourcesCompareUnderAMap) {
     EXPECT_TRUE(val_subtype(arena.own(a), arena.own(b), &why));
 }
 
+// Type exports of different kinds (found by component_fuzz: a value type given where a
+// function type is expected reached a null instance type) are refused with both kinds named.
+TEST(Subtyping, TypeExportsOfDifferentKinds) {
+    TypeArena arena;
+    FuncType ft;
+    InstanceType it;
+    ExternType value{Sort::Type}, func{Sort::Type}, inst{Sort::Type}, res{Sort::Type};
+    value.value_type = ValType::primitive(TypeKind::U32);
+    func.func = &ft;
+    inst.instance = &it;
+    res.resource = arena.resource("r");
+    std::string why;
+    EXPECT_FALSE(extern_subtype(value, func, &why));
+    EXPECT_EQ(why, "expected a function type, found a value type");
+    EXPECT_FALSE(extern_subtype(func, inst, &why));
+    EXPECT_EQ(why, "expected an instance type, found a function type");
+    EXPECT_FALSE(extern_subtype(inst, res, &why));
+    EXPECT_EQ(why, "expected a resource type, found an instance type");
+    EXPECT_TRUE(extern_subtype(func, func, &why));
+    EXPECT_TRUE(extern_subtype(inst, inst, &why));
+}
+
 // Every prefix and every single-byte corruption of real components decodes or fails cleanly.
 TEST(Decode, TruncatedAndCorruptedInputsNeverCrash) {
     wasm::Engine engine;
