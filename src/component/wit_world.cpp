@@ -199,11 +199,7 @@ wit::TypeId Builder::bind_type(const std::string& name, const ExternType& et) {
         // else the definition.
         const ValType* v = et.value_type;
         std::optional<wit::TypeId> target;
-        for (const ValType* from = v->named_from; from && !target; from = from->named_from) {
-            if (auto it = scope_values_.find(from); it != scope_values_.end()) target = it->second;
-            if (auto it = value_home_.find(from); !target && it != value_home_.end())
-                target = it->second;
-        }
+        if (v->named_from) target = known_value(v->named_from);
         if (!target && !importing_) {
             // An exported interface is often an instance of a shim component whose value
             // types are its own `eq` imports, bound to the imported interface's types when it
